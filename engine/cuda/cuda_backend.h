@@ -21,4 +21,12 @@ void memcpy_any(void* dst, Device dst_dev, const void* src, Device src_dev, size
 void synchronize(int device);
 struct MemoryStats { size_t current_bytes = 0, peak_bytes = 0, cached_bytes = 0; };
 MemoryStats memory_stats(int device);
+
+// ---- precision of cuDNN convolutions (engine/cuda/conv_cuda.cpp): TF32 allowed by default, like
+// PyTorch's torch.backends.cudnn.allow_tf32; --precision=fp32 and the cross-backend tests switch it
+// off. Header-only so CPU-only builds link without the CUDA backend.
+inline bool& conv_allow_tf32() {
+  static bool on = true;
+  return on;
+}
 }  // namespace sdd::cuda

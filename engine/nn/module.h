@@ -55,11 +55,14 @@ class Module {
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
-  // Moves every parameter and buffer to dev in place (the handles stay valid).
+  // Moves every parameter and buffer (and existing grads) to dev in place (the handles stay valid).
+  // Parameters leave any flat arena: call flatten_parameters again afterwards.
   void to(Device dev);
   Device device() const;
 
-  // ---- state copy by name (shape-checked; throws UserError naming the tensor on mismatch)
+  // ---- state copy by name (shape-checked; throws UserError naming the tensor on mismatch).
+  // strict: missing and unexpected names are an error (listed in the message); otherwise ignored.
+  // Values are copied into the existing tensors (any device; dtype converted when it differs).
   void load_state(const NamedTensors& state, bool strict = true);
 
  protected:
@@ -89,13 +92,20 @@ struct FlatParams {
   Tensor params;   // f32 [total]
   Tensor grads;    // f32 [total]
   std::vector<FlatEntry> entries;
+  std::vector<Tensor> tensors;   // the parameter handles, parallel to entries
   int64_t total = 0;
   const FlatEntry* find(const std::string& name) const;
-  // Contiguous [begin, end) ranges of trainable entries, merged (usually one range).
+  // Contiguous [begin, end) ranges of trainable entries, merged (usually one range). Reads the
+  // handles' current requires_grad when present (freezing after flattening counts).
   std::vector<std::pair<int64_t, int64_t>> trainable_ranges() const;
   void zero_grad();
+  // A new zero-filled f32 [total] arena on the params' device (momentum, masks, reset values).
+  Tensor new_arena(double fill = 0.0) const;
 };
 
+// Copies every parameter (f32, all on one device) into one arena in named_parameters() order and
+// re-points each parameter's TensorImpl at its slice (existing handles stay valid); each parameter's
+// grad becomes a view into a zeroed grads arena. Module::to() afterwards un-flattens (call again).
 FlatParams flatten_parameters(Module& m);
 
 }  // namespace sdd::nn

@@ -1,0 +1,78 @@
+// engine/ops/linalg.cpp — dispatch of matmul and linear (GEMM + row bias) with their gradients:
+//   matmul  c = a @ b:          ga = gc @ b^T,  gb = a^T @ gc
+//   linear  y = x @ w^T + b:    gx = gy @ w,    gw = gy^T @ x,   gb = sum_rows(gy)
+#include "engine/ops.h"
+#include "engine/ops/dispatch.h"
+#include "engine/ops/op_checks.h"
+
+namespace sdd::ops {
+
+using detail::check_dim;
+using detail::check_f32;
+using detail::check_same_device;
+
+namespace {
+// c = op(a) @ op(b), a fresh [M, N] tensor
+Tensor gemm_new(bool ta, bool tb, const Tensor& a, const Tensor& b) {
+  const int64_t M = ta ? a.size(1) : a.size(0);
+  const int64_t N = tb ? b.size(0) : b.size(1);
+  Tensor c = Tensor::empty({M, N}, DType::f32, a.device());
+  SDD_DISPATCH(a.device(), gemm, ta, tb, 1.f, a, b, 0.f, c);
+  return c;
+}
+}  // namespace
+
+// a[M,K] @ b[K,N] -> [M,N]
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  check_f32("matmul", a, "a");
+  check_f32("matmul", b, "b");
+  check_dim("matmul", a, 2, "a");
+  check_dim("matmul", b, 2, "b");
+  check_same_device("matmul", {a, b});
+  SDD_CHECK(a.size(1) == b.size(0), "matmul: inner sizes differ: " << a.str() << " @ " << b.str());
+  Tensor out = gemm_new(false, false, a, b);
+  if (autograd::needs_graph({a, b})) {
+    const Tensor ad = autograd::tensor_needs_grad(b) ? a.detach() : Tensor();
+    const Tensor bd = autograd::tensor_needs_grad(a) ? b.detach() : Tensor();
+    autograd::attach(out, "matmul", {a, b},
+                     [ad, bd](const Tensor& gy, const std::vector<bool>& needs, std::vector<Tensor>& g) {
+                       if (needs[0]) g[0] = gemm_new(false, true, gy, bd);  // [M,N] @ [K,N]^T
+                       if (needs[1]) g[1] = gemm_new(true, false, ad, gy);  // [M,K]^T @ [M,N]
+                     });
+  }
+  return out;
+}
+
+// x[N,I], w[O,I], b[O] or undefined -> [N,O]
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  check_f32("linear", x, "x");
+  check_f32("linear", w, "weight");
+  check_dim("linear", x, 2, "x");
+  check_dim("linear", w, 2, "weight");
+  check_same_device("linear", {x, w, b});
+  SDD_CHECK(x.size(1) == w.size(1), "linear: input features differ: x " << x.str() << ", weight " << w.str());
+  if (b.defined()) {
+    check_f32("linear", b, "bias");
+    SDD_CHECK(b.dim() == 1 && b.size(0) == w.size(0), "linear: bias " << b.str() << " for weight " << w.str());
+  }
+  Tensor out = gemm_new(false, true, x, w);  // [N,I] @ [O,I]^T
+  if (b.defined() && out.numel() > 0) SDD_DISPATCH(x.device(), add_row_bias, out, b);
+  if (autograd::needs_graph({x, w, b})) {
+    const Tensor xd = autograd::tensor_needs_grad(w) ? x.detach() : Tensor();
+    const Tensor wd = autograd::tensor_needs_grad(x) ? w.detach() : Tensor();
+    const bool has_bias = b.defined();
+    autograd::attach(out, "linear", {x, w, b},
+                     [xd, wd, has_bias](const Tensor& gy, const std::vector<bool>& needs, std::vector<Tensor>& g) {
+                       if (needs[0]) g[0] = gemm_new(false, false, gy, wd);  // [N,O] @ [O,I]
+                       if (needs[1]) g[1] = gemm_new(true, false, gy, xd);   // [N,O]^T @ [N,I]
+                       if (has_bias && needs[2]) {
+                         Tensor gb = Tensor::empty({gy.size(1)}, DType::f32, gy.device());
+                         SDD_DISPATCH(gy.device(), sum_rows, gy, gb);
+                         g[2] = gb;
+                       }
+                     });
+  }
+  return out;
+}
+
+}  // namespace sdd::ops

@@ -1,0 +1,92 @@
+// engine/optim/optimizer.h — optimizers over the flat parameter arena (DESIGN rule 6, SPEC 6.1):
+// SGD (PyTorch semantics through the fused masked-SGD functor) and Adam. One backend call per
+// trainable range of the arena (frozen parameters are skipped entirely: no decay, no momentum).
+//
+// Masks (SPEC 7.3): an optional f32 mask arena [total] (1 keep, 0 pruned) and an optional reset arena
+// [total] with the same layout as the parameters. After each step, pruned weights are written 0 (or
+// their reset value), while their optimizer state still takes the gradient.
+//
+// A new optimizer is created for every training phase. State for checkpoints: the step count and
+// the state arenas (SGD "momentum_buffer"; Adam "exp_avg", "exp_avg_sq"), each f32 [total] laid out
+// as the parameter arena (per-parameter slices at FlatParams::entries offsets).
+#pragma once
+#include <memory>
+#include <string>
+
+#include "engine/nn/module.h"
+
+namespace sdd::optim {
+
+class Optimizer {
+ public:
+  explicit Optimizer(nn::FlatParams fp) : fp_(std::move(fp)) {}
+  virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  // One update of every trainable parameter with learning rate lr, from the grads arena.
+  virtual void step(double lr) = 0;
+  void zero_grad() { fp_.zero_grad(); }
+
+  // mask / reset: f32 [total] on the arena's device, or undefined (no mask / pruned -> 0).
+  void set_mask(const Tensor& mask, const Tensor& reset = Tensor());
+  const Tensor& mask() const { return mask_; }
+  const Tensor& reset() const { return reset_; }
+
+  int64_t steps() const { return steps_; }
+  void set_steps(int64_t s) { steps_ = s; }
+  // State arenas by name (shared handles, not copies).
+  virtual nn::NamedTensors state_tensors() const = 0;
+  // Copies state arenas in by name (all must be present, shapes [total]); throws UserError otherwise.
+  void load_state_tensors(const nn::NamedTensors& state, int64_t steps);
+
+  const nn::FlatParams& flat() const { return fp_; }
+
+ protected:
+  nn::FlatParams fp_;
+  Tensor mask_, reset_;
+  int64_t steps_ = 0;
+};
+
+struct SgdOptions {
+  double momentum = 0.0;
+  bool nesterov = false;
+  double weight_decay = 0.0;
+};
+
+class Sgd : public Optimizer {
+ public:
+  Sgd(nn::FlatParams fp, const SgdOptions& o);
+  void step(double lr) override;
+  nn::NamedTensors state_tensors() const override;
+  const Tensor& momentum_buffer() const { return buf_; }   // f32 [total] (zeros when momentum 0)
+  const SgdOptions& options() const { return opt_; }
+
+ private:
+  SgdOptions opt_;
+  Tensor buf_;
+};
+
+struct AdamOptions {
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  double weight_decay = 0.0;
+};
+
+class Adam : public Optimizer {
+ public:
+  Adam(nn::FlatParams fp, const AdamOptions& o);
+  void step(double lr) override;
+  nn::NamedTensors state_tensors() const override;
+  const AdamOptions& options() const { return opt_; }
+
+ private:
+  AdamOptions opt_;
+  Tensor m_, v_;   // f32 [total]
+};
+
+// SPEC 6.1: optimizer_name "sgd" or "adam" (anything else: UserError). SGD momentum is
+// `momentum or nesterov_momentum`, nesterov = nesterov_momentum > 0; Adam ignores the momentum flags.
+std::unique_ptr<Optimizer> make_optimizer(const std::string& optimizer_name, nn::FlatParams fp, double momentum,
+                                          double nesterov_momentum, double weight_decay);
+
+}  // namespace sdd::optim

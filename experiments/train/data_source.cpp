@@ -1,0 +1,112 @@
+// experiments/train/data_source.cpp — dataset caching and the batches of a training phase.
+#include "experiments/train/data_source.h"
+
+#include <sstream>
+
+#include "engine/errors.h"
+#include "experiments/data/augment.h"
+#include "experiments/pyfmt.h"
+
+namespace sdd::exp {
+
+namespace {
+template <class T>
+std::string opt_key(const std::optional<T>& v) {
+  if (!v) return "None";
+  std::ostringstream os;
+  if constexpr (std::is_same_v<T, double>)
+    os << py_float_repr(*v);
+  else
+    os << *v;
+  return os.str();
+}
+}  // namespace
+
+DataCache::DataCache(std::string dataset_root) : root_(resolve_dataset_root(dataset_root)) {}
+
+DataTransforms DataCache::transforms_of(const Hparams& d) {
+  DataTransforms t;
+  t.transformation_seed = d.opt_int("transformation_seed");
+  t.random_labels_fraction = d.opt_flt("random_labels_fraction");
+  t.noisy_labels_fraction = d.opt_flt("noisy_labels_fraction");
+  t.noisy_labels_type = d.opt_str("noisy_labels_type");
+  t.subsample_fraction = d.opt_flt("subsample_fraction");
+  t.unsupervised_labels = d.opt_str("unsupervised_labels");
+  t.blur_factor = d.opt_int("blur_factor");
+  return t;
+}
+
+std::shared_ptr<const Dataset> DataCache::split(const Hparams& dataset, bool train) {
+  const std::string name = dataset.str("dataset_name");
+  const DataTransforms t = transforms_of(dataset);
+  const std::string raw_key = name + (train ? "|train" : "|test");
+  std::ostringstream key;
+  key << raw_key << "|seed=" << opt_key(t.transformation_seed) << "|rl=" << opt_key(t.random_labels_fraction)
+      << "|nl=" << opt_key(t.noisy_labels_fraction) << "|nt=" << opt_key(t.noisy_labels_type)
+      << "|ss=" << opt_key(t.subsample_fraction) << "|ul=" << opt_key(t.unsupervised_labels)
+      << "|bl=" << opt_key(t.blur_factor);
+  auto hit = transformed_.find(key.str());
+  if (hit != transformed_.end()) return hit->second;
+  auto raw = raw_.find(raw_key);
+  if (raw == raw_.end()) {
+    auto d = std::make_shared<const Dataset>(load_dataset(name, train, root_));
+    ++disk_reads_;
+    raw = raw_.emplace(raw_key, d).first;
+  }
+  auto d = std::make_shared<Dataset>(*raw->second);   // transforms rewrite a copy
+  apply_transforms(*d, t);
+  SDD_USER_CHECK(d->n > 0, "dataset " << name << " has no " << (train ? "training" : "test")
+                                      << " examples after its transformations; check --subsample_fraction");
+  std::shared_ptr<const Dataset> out = d;
+  transformed_.emplace(key.str(), out);
+  return out;
+}
+
+PhaseData::PhaseData(DataCache& cache, const Hparams& dataset, std::optional<int64_t> data_order_seed, Device device,
+                     uint64_t aug_seed)
+    : train_(cache.split(dataset, true)),
+      test_(cache.split(dataset, false)),
+      order_(DataOrder::for_training(train_->n, dataset.integer("batch_size"), data_order_seed)),
+      batch_size_(dataset.integer("batch_size")),
+      augment_(!dataset.flag("do_not_augment")),
+      device_(device),
+      aug_seed_(aug_seed) {
+  SDD_USER_CHECK(batch_size_ > 0, "batch_size " << batch_size_ << " must be positive");
+}
+
+PhaseBatch PhaseData::train_batch(const std::vector<int64_t>& order, int64_t it, int64_t epoch, uint64_t salt) const {
+  const std::vector<int64_t> idx = order_.batch(order, it);
+  AugmentSpec spec;
+  spec.enabled = augment_;
+  spec.seed = aug_seed_ ^ (salt * 0x9E3779B97F4A7C15ull);
+  Batch b = make_batch(*train_, idx, spec, epoch);
+  std::vector<int64_t> clean(idx.size());
+  for (size_t i = 0; i < idx.size(); ++i) clean[i] = train_->original_labels[static_cast<size_t>(idx[i])];
+  PhaseBatch out;
+  out.size = static_cast<int64_t>(idx.size());
+  out.x = b.x.to(device_);
+  out.y = b.y.to(device_);
+  out.clean_y = Tensor::from_vector(clean, {out.size}, device_);
+  return out;
+}
+
+PhaseBatch PhaseData::test_batch(int64_t b) const {
+  const int64_t lo = b * batch_size_, hi = std::min(test_->n, lo + batch_size_);
+  SDD_CHECK(lo < hi, "test batch " << b << " out of range");
+  std::vector<int64_t> idx;
+  for (int64_t i = lo; i < hi; ++i) idx.push_back(i);
+  Batch bt = make_batch(*test_, idx, AugmentSpec{}, 0);
+  PhaseBatch out;
+  out.size = hi - lo;
+  out.x = bt.x.to(device_);
+  out.y = bt.y.to(device_);
+  return out;
+}
+
+int64_t phase_iterations_per_epoch(DataCache& cache, const Hparams& dataset) {
+  const int64_t b = dataset.integer("batch_size");
+  SDD_USER_CHECK(b > 0, "batch_size " << b << " must be positive");
+  return (cache.split(dataset, true)->n + b - 1) / b;
+}
+
+}  // namespace sdd::exp

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# scripts/test.sh — what CI runs: installs dependencies, builds CPU-only and (where nvcc exists) with
+# CUDA, and runs the whole test suite (ctest) in both builds. Fails loudly on the first failure.
+# Environment: SDD_JOBS (build parallelism, default: nproc), SDD_SKIP_CUDA=1 to skip the CUDA build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+JOBS=${SDD_JOBS:-$(nproc)}
+
+bash scripts/install-deps.sh
+
+configure_build() {  # $1 = build dir, $2 = SDD_CUDA value
+  cmake -S "$ROOT" -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSDD_CUDA="$2" -DSDD_BUILD_BENCH=ON
+  cmake --build "$1" -j "$JOBS"
+}
+
+echo "=== CPU-only build ==="
+configure_build "$ROOT/build/cpu" OFF
+echo "=== tests: CPU-only build ==="
+(cd "$ROOT/build/cpu" && ctest --output-on-failure -j "$JOBS")
+
+if [ "${SDD_SKIP_CUDA:-0}" != "1" ] && { command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; }; then
+  echo "=== CUDA build ==="
+  configure_build "$ROOT/build/cuda" ON
+  echo "=== tests: CUDA build (the CPU suite; [cuda] tests skip without a device) ==="
+  (cd "$ROOT/build/cuda" && ctest --output-on-failure -j "$JOBS")
+fi
