@@ -9,7 +9,7 @@
 namespace sdd {
 
 namespace cuda {
-int probe_device_count();  // engine/cuda/context.cu, or engine/cuda/backend_nocuda.cpp
+int probe_device_count();  // engine/cuda/context_cuda.cpp, or engine/cuda/backend_nocuda.cpp
 }
 
 Device Device::parse(const std::string& s) {

@@ -9,7 +9,7 @@
 namespace sdd {
 
 namespace cuda {
-void* device_alloc(size_t nbytes, int device);   // engine/cuda/allocator.cu or backend_nocuda.cpp
+void* device_alloc(size_t nbytes, int device);   // engine/cuda/allocator_cuda.cpp or backend_nocuda.cpp
 void device_free(void* p, size_t nbytes, int device);
 }  // namespace cuda
 

@@ -1,7 +1,7 @@
 // engine/storage.h — a block of memory on one device, owned through shared_ptr.
 //
 // Host blocks are 64-byte aligned (AVX-512 friendly). Device blocks come from the CUDA backend's
-// caching allocator (engine/cuda/allocator.cu); freeing returns them to its cache. Tensors are views
+// caching allocator (engine/cuda/allocator_cuda.cpp); freeing returns them to its cache. Tensors are views
 // (byte offset + shape) into a Storage, so the parameter, gradient, momentum and mask arenas are
 // one Storage each (DESIGN rule 6).
 #pragma once

@@ -136,6 +136,59 @@ SDD_HD float resized_crop_sample(const uint8_t* img, int32_t W, int32_t C, Resiz
   return top * (1.f - ly) + bot * ly;
 }
 
+// ---------------------------------------------------------------- antialiased resampling (PIL style)
+
+// PIL's bilinear resize (the one torchvision's Resize / RandomResizedCrop run on PIL images): the
+// triangle filter widened by max(in/out, 1) when downsampling, weights normalised per output pixel,
+// separable (rows, then columns). Computed in float without PIL's intermediate uint8 rounding.
+// Samples output pixel (oy, ox) of the source box (top, left, bh x bw) of an image with row stride W
+// resized to rh x rw. Returns 0..255 as float.
+SDD_HD float aa_resize_sample(const uint8_t* img, int32_t W, int32_t C, int32_t ch, int32_t top, int32_t left,
+                              int32_t bh, int32_t bw, int32_t rh, int32_t rw, int32_t oy, int32_t ox) {
+  const float scy = static_cast<float>(bh) / static_cast<float>(rh);
+  const float scx = static_cast<float>(bw) / static_cast<float>(rw);
+  const float suy = scy > 1.f ? scy : 1.f, sux = scx > 1.f ? scx : 1.f;  // filter support = 1 * scale
+  const float cy = (static_cast<float>(oy) + 0.5f) * scy, cx = (static_cast<float>(ox) + 0.5f) * scx;
+  int32_t y0 = static_cast<int32_t>(cy - suy + 0.5f), y1 = static_cast<int32_t>(cy + suy + 0.5f);
+  int32_t x0 = static_cast<int32_t>(cx - sux + 0.5f), x1 = static_cast<int32_t>(cx + sux + 0.5f);
+  y0 = y0 < 0 ? 0 : y0;
+  x0 = x0 < 0 ? 0 : x0;
+  y1 = y1 > bh ? bh : y1;
+  x1 = x1 > bw ? bw : x1;
+  float acc = 0.f, wy_sum = 0.f, wx_sum = 0.f;
+  for (int32_t x = x0; x < x1; ++x) {
+    const float t = (static_cast<float>(x) - cx + 0.5f) / sux;
+    const float wx = 1.f - (t < 0.f ? -t : t);
+    if (wx > 0.f) wx_sum += wx;
+  }
+  for (int32_t y = y0; y < y1; ++y) {
+    const float ty = (static_cast<float>(y) - cy + 0.5f) / suy;
+    const float wy = 1.f - (ty < 0.f ? -ty : ty);
+    if (wy <= 0.f) continue;
+    float row = 0.f;
+    const uint8_t* line = img + (static_cast<int64_t>(top + y) * W + left) * C + ch;
+    for (int32_t x = x0; x < x1; ++x) {
+      const float t = (static_cast<float>(x) - cx + 0.5f) / sux;
+      const float wx = 1.f - (t < 0.f ? -t : t);
+      if (wx > 0.f) row += wx * static_cast<float>(line[x * C]);
+    }
+    acc += wy * row;
+    wy_sum += wy;
+  }
+  return acc / (wy_sum * wx_sum);
+}
+
+// Where output pixel (y, x) of one example comes from: the source box resized to rh x rw, read at
+// (y + oy, x' + ox) where x' mirrors x when flip. RandomResizedCrop + flip: box = the crop, rh x rw =
+// the output size, oy = ox = 0. Resize + CenterCrop: box = the whole image, rh x rw = the resized
+// size, (oy, ox) = the centre-crop offset, no flip.
+struct ResampleBox {
+  int32_t top, left, bh, bw;
+  int32_t rh, rw;
+  int32_t oy, ox;
+  int32_t flip;
+};
+
 // ---------------------------------------------------------------- whole-batch functor
 
 // out[b, ch, y, x] (float NCHW, H x W) for example images[indices[b]]: flip + pad-crop when `augment`,
@@ -162,6 +215,29 @@ struct CropFlipBatchOp {
     } else {
       out[i] = normalize_u8(img[(y * W + x) * C + ch], mean[ch], stdv[ch]);
     }
+  }
+};
+
+// out[b, ch, y, x] (float NCHW, OH x OW) for example images[indices[b]] (uint8 [N, H, W, C]) resampled
+// through boxes[b], then normalised. Used for Tiny ImageNet (64x64 stored, 32x32 batches).
+struct ResampleBatchOp {
+  const uint8_t* images;      // [N, H, W, C]
+  const int64_t* indices;     // [B]
+  const ResampleBox* boxes;   // [B]
+  float* out;                 // [B, C, OH, OW]
+  int32_t H, W, C, OH, OW;
+  float mean[4], stdv[4];
+
+  SDD_HD void operator()(int64_t i) const {
+    const int32_t x = static_cast<int32_t>(i % OW);
+    const int32_t y = static_cast<int32_t>((i / OW) % OH);
+    const int32_t ch = static_cast<int32_t>((i / (static_cast<int64_t>(OW) * OH)) % C);
+    const int64_t b = i / (static_cast<int64_t>(OW) * OH * C);
+    const ResampleBox p = boxes[b];
+    const uint8_t* img = images + indices[b] * static_cast<int64_t>(H) * W * C;
+    const int32_t xs = p.flip ? OW - 1 - x : x;
+    const float v = aa_resize_sample(img, W, C, ch, p.top, p.left, p.bh, p.bw, p.rh, p.rw, y + p.oy, xs + p.ox);
+    out[i] = (v / 255.0f - mean[ch]) / stdv[ch];
   }
 };
 

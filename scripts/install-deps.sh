@@ -17,6 +17,7 @@ PACKAGES=(
   libcurl4-openssl-dev libarchive-dev   # --download of the CIFAR archives
   libopenmpi-dev openmpi-bin # multi-process data parallelism
   dataset-fashion-mnist      # the quickstart's data set
+  gnuplot-nox                # `sparsedd report` plots (SVG, PNG)
 )
 
 missing=()

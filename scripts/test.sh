@@ -23,5 +23,9 @@ if [ "${SDD_SKIP_CUDA:-0}" != "1" ] && { command -v nvcc >/dev/null 2>&1 || [ -x
   echo "=== CUDA build ==="
   configure_build "$ROOT/build/cuda" ON
   echo "=== tests: CUDA build (the CPU suite; [cuda] tests skip without a device) ==="
+  # The CUDA build must list exactly the [cuda] tests of the CPU-only build (none lost to #ifdefs).
+  diff <("$ROOT/build/cpu/tests/sdd_tests" "[cuda]" --list-test-names-only | sort) \
+       <("$ROOT/build/cuda/tests/sdd_tests" "[cuda]" --list-test-names-only | sort) \
+    || { echo "test.sh: the CUDA and CPU-only builds list different [cuda] tests" >&2; exit 1; }
   (cd "$ROOT/build/cuda" && ctest --output-on-failure -j "$JOBS")
 fi

@@ -53,16 +53,24 @@ inline void write_split(const std::string& dir, const std::string& pre, int64_t 
   fl.write(reinterpret_cast<const char*>(lab.data()), static_cast<std::streamsize>(lab.size()));
 }
 
-// The dataset root holding <root>/fashion_mnist/{train,t10k}-*-ubyte (written once per process).
+// The dataset root holding <root>/fashion_mnist/{train,t10k}-*-ubyte (written once per process,
+// removed at exit).
+struct DataRoot {
+  std::string path;
+  DataRoot() {
+    path = std::filesystem::temp_directory_path().string() + "/sdd_train_data_" + std::to_string(::getpid());
+    std::filesystem::create_directories(path + "/fashion_mnist");
+    write_split(path + "/fashion_mnist", "train", 600, 12345u);
+    write_split(path + "/fashion_mnist", "t10k", 100, 777u);
+  }
+  ~DataRoot() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
 inline const std::string& dataset_root() {
-  static const std::string root = [] {
-    const std::string r = std::filesystem::temp_directory_path().string() + "/sdd_train_data_" + std::to_string(::getpid());
-    std::filesystem::create_directories(r + "/fashion_mnist");
-    write_split(r + "/fashion_mnist", "train", 600, 12345u);
-    write_split(r + "/fashion_mnist", "t10k", 100, 777u);
-    return r;
-  }();
-  return root;
+  static const DataRoot root;
+  return root.path;
 }
 
 // A fresh empty directory for one test's outputs, removed by the destructor.

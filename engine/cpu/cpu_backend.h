@@ -10,4 +10,6 @@
 
 namespace sdd::cpu {
 #include "engine/backend_core.inc"
+#include "engine/backend_pruning.inc"  // prune scores, k-th candidate value, mask update
+#include "engine/backend_data.inc"     // on-device batch augmentation
 }  // namespace sdd::cpu

@@ -75,4 +75,16 @@ void adam(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tens
   no_cuda("adam");
 }
 
+// ---- engine/backend_pruning.inc and engine/backend_data.inc (helper M)
+void prune_scores(const Tensor&, const Tensor&, bool, const Tensor&) { no_cuda("prune_scores"); }
+int64_t count_nonzero(const Tensor&) { no_cuda("count_nonzero"); }
+bool candidate_kth_value(const std::vector<Tensor>&, const std::vector<Tensor>&, int64_t, float*, int64_t*) {
+  no_cuda("candidate_kth_value");
+}
+void mask_keep_above(const Tensor&, const Tensor&, float, const Tensor&) { no_cuda("mask_keep_above"); }
+void crop_flip_batch(const Tensor&, const Tensor&, const Tensor&, int32_t, bool, uint64_t, uint64_t,
+                     const std::vector<float>&, const std::vector<float>&) {
+  no_cuda("crop_flip_batch");
+}
+
 }  // namespace sdd::cuda

@@ -11,8 +11,10 @@
 
 namespace sdd::cuda {
 #include "engine/backend_core.inc"
+#include "engine/backend_pruning.inc"  // prune scores, k-th candidate value, mask update
+#include "engine/backend_data.inc"     // on-device batch augmentation
 
-// ---- device management (engine/cuda/context.cu)
+// ---- device management (engine/cuda/context_cuda.cpp)
 int probe_device_count();                       // never aborts; 0 when no usable device
 void* device_alloc(size_t nbytes, int device);  // caching allocator
 void device_free(void* p, size_t nbytes, int device);

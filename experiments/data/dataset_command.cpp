@@ -9,6 +9,7 @@
 #include "engine/errors.h"
 #include "experiments/data/dataset.h"
 #include "experiments/data/dataset_summary.h"
+#include "experiments/data/download.h"
 #include "experiments/data/transforms.h"
 
 namespace sdd::exp {
@@ -19,8 +20,9 @@ const char* kUsage =
     "usage: sparsedd dataset --dataset_name=NAME [--dataset_root=DIR] [--transformation_seed=S]\n"
     "         [--random_labels_fraction=F | --noisy_labels_type=symmetric|pairflip|asymmetric "
     "--noisy_labels_fraction=F]\n"
-    "         [--subsample_fraction=F] [--unsupervised_labels=rotation] [--blur_factor=K]\n"
-    "Prints the train and test splits after the training-set transformations of a run.\n";
+    "         [--subsample_fraction=F] [--unsupervised_labels=rotation] [--blur_factor=K] [--download]\n"
+    "Prints the train and test splits after the training-set transformations of a run.\n"
+    "--download fetches the CIFAR-10/100 binary archives (MD5-checked, resumable) into the dataset root first.\n";
 
 double to_double(const std::string& flag, const std::string& v) {
   try {
@@ -46,6 +48,7 @@ int64_t to_int(const std::string& flag, const std::string& v) {
 
 int dataset_command(const std::vector<std::string>& args) {
   std::string name, root;
+  bool download = false;
   DataTransforms t;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -54,6 +57,10 @@ int dataset_command(const std::vector<std::string>& args) {
       return 0;
     }
     SDD_USER_CHECK(a.rfind("--", 0) == 0, "unexpected argument '" << a << "' for sparsedd dataset: flags look like --name=value");
+    if (a == "--download") {
+      download = true;
+      continue;
+    }
     std::string key = a.substr(2), val;
     const size_t eq = key.find('=');
     if (eq != std::string::npos) {
@@ -80,15 +87,25 @@ int dataset_command(const std::vector<std::string>& args) {
       if (!none) t.subsample_fraction = to_double(key, val);
     } else if (key == "unsupervised_labels") {
       if (!none) t.unsupervised_labels = val;
+    } else if (key == "download") {
+      download = val == "True" || val == "true" || val == "1";
     } else if (key == "blur_factor") {
       if (!none) t.blur_factor = to_int(key, val);
     } else {
       SDD_USER_FAIL("unknown flag --" << key << " for sparsedd dataset; run 'sparsedd dataset --help' for the list");
     }
   }
-  SDD_USER_CHECK(!name.empty(), "sparsedd dataset needs --dataset_name (one of mnist, fashion_mnist, cifar10, cifar100)");
-  SDD_USER_CHECK(is_known_dataset(name), "unknown dataset '" << name << "': use one of mnist, fashion_mnist, cifar10, cifar100");
+  SDD_USER_CHECK(!name.empty(), "sparsedd dataset needs --dataset_name (one of mnist, fashion_mnist, cifar10, cifar100, tiny_imagenet)");
+  SDD_USER_CHECK(is_known_dataset(name), "unknown dataset '" << name << "': use one of mnist, fashion_mnist, cifar10, cifar100, tiny_imagenet");
   const std::string r = resolve_dataset_root(root);
+  if (download) {
+#ifdef SDD_HAVE_DOWNLOAD
+    download_dataset(name, r);
+#else
+    SDD_USER_FAIL("--download needs a build with libcurl and libarchive (apt-get install libcurl4-openssl-dev "
+                  "libarchive-dev, then rebuild); or download the dataset yourself");
+#endif
+  }
   for (bool train : {true, false}) {
     Dataset d = load_dataset(name, train, r);
     apply_transforms(d, t);

@@ -1,11 +1,13 @@
 // experiments/runners/train_runner.cpp — the `train` runner (SPEC 8.4): one dense training of a fresh
 // model from step 0 to training_steps into <root>/train_<md5>/replicate_R/main.
 #include <fstream>
+#include <memory>
 
 #include "engine/device.h"
 #include "engine/errors.h"
 #include "engine/rng.h"
 #include "experiments/runners/device_select.h"
+#include "experiments/train/data_source.h"
 #include "engine/io/atomic_file.h"
 #include "experiments/runners/level_models.h"
 #include "experiments/runners/level_table.h"
@@ -42,6 +44,7 @@ RunContext make_run_context(const GlobalOptions& g, std::ostream& warn) {
   RunContext ctx;
   ctx.device = select_device(g.device, g.gpu, cuda_device_count(), warn);
   ctx.dataset_root = g.dataset_root;
+  ctx.data = std::make_shared<DataCache>(g.dataset_root);  // datasets read once per process
   ctx.precision = g.precision;
   ctx.verbose = !g.quiet;
   manual_seed(static_cast<uint64_t>(g.torch_seed.value_or(0)));

@@ -61,7 +61,7 @@ void apply_arena_mask(const nn::FlatParams& fp, const ArenaMask& am) {
   if (am.reset.defined()) r = am.reset.to_vector<float>();
   for (size_t i = 0; i < p.size(); ++i)
     if (m[i] == 0.f) p[i] = r.empty() ? 0.f : r[i];
-  fp.params.copy_(Tensor::from_vector(p, {fp.total}, Device::cpu()));
+  Tensor(fp.params).copy_(Tensor::from_vector(p, {fp.total}, Device::cpu()));
 }
 
 }  // namespace sdd::exp

@@ -1,0 +1,136 @@
+// tests/test_runners_cli.cpp — the real `sparsedd` binary: exit codes and one-line errors, `-d` with
+// the golden directory name of README 1.1, and THE RESUME TEST: a lottery run killed with SIGKILL in
+// the middle of level 1 and relaunched ends with the same logger files (byte for byte) and the same
+// final weights as an uninterrupted run.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "engine/io/atomic_file.h"
+#include "test_runners_support.h"
+
+using namespace sdd;
+using namespace sdd::test_runners;
+
+namespace {
+
+int count_lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("runners: sparsedd exit codes and one-line errors", "[runners]") {
+  std::string out, err;
+  CHECK(run_binary("lottery --levels=1 --no_such_flag=3", &out, &err) == 2);
+  CHECK(err.rfind("sparsedd: error: ", 0) == 0);
+  CHECK(count_lines(err) == 1);
+  CHECK(run_binary("frobnicate", &out, &err) == 1);
+  CHECK(out.find("Choose a command to run:") != std::string::npos);
+  CHECK(run_binary("", &out, &err) == 1);
+  CHECK(run_binary("lottery --help", &out, &err) == 0);
+  CHECK(out.find("--levels") != std::string::npos);
+  CHECK(run_binary("run --help", &out, &err) == 0);
+  CHECK(run_binary("run /nonexistent/config.yaml", &out, &err) == 2);
+  CHECK(count_lines(err) == 1);
+}
+
+TEST_CASE("runners: sparsedd -d prints the per-level paths with the golden name", "[runners]") {
+  std::string out, err;
+  const int rc = run_binary(
+      "lottery --training_steps=160ep --lr=0.1 --milestone_steps=80ep,120ep --gamma=0.1 --rewinding_steps=1000it "
+      "--default_hparams=cifar_pytorch_resnet_18 --levels=30 --random_labels_fraction=0.2 --dataset_name=cifar10 "
+      "--gpu=0 --fix_all_random_seeds=1 --results_root=/res -d",
+      &out, &err);
+  CHECK(rc == 0);
+  CHECK(out.find("/res/lottery_1b66d1fddf4fe3dd3ab1f8a304abc501/replicate_1/level_pretrain/main\n") != std::string::npos);
+  CHECK(out.find("/res/lottery_1b66d1fddf4fe3dd3ab1f8a304abc501/replicate_1/level_0/main\n") != std::string::npos);
+  CHECK(out.find("/res/lottery_1b66d1fddf4fe3dd3ab1f8a304abc501/replicate_1/level_30/main\n") != std::string::npos);
+  CHECK(count_lines(out) == 32);
+  // The quickstart config loads and locates its results.
+  CHECK(run_binary(std::string("run ") + SDD_SOURCE_DIR + "/experiments/configs/quickstart.yaml -d", &out, &err) == 0);
+  CHECK(out.find("/lottery_") != std::string::npos);
+  CHECK(count_lines(out) == 21);
+}
+
+TEST_CASE("runners: a killed lottery run resumes to the uninterrupted result", "[runners]") {
+  const std::string data = fake_data_root();
+  const std::string flags =
+      "lottery --dataset_name=fashion_mnist --batch_size=20 --subsample_fraction=0.002 --model_name=mnist_mlp_32"
+      " --model_init=kaiming_normal --batchnorm_init=uniform --optimizer_name=sgd --lr=0.05 --momentum=0.9"
+      " --training_steps=5ep --data_order_seed=3 --pruning_strategy=magnitude --levels=2 --quiet --device=cpu"
+      " --dataset_root=" + data;
+  const std::string ref = fresh_dir("resume_ref"), killed = fresh_dir("resume_killed");
+  REQUIRE(run_binary(flags + " --results_root=" + ref) == 0);
+
+  // Launch, wait for the first checkpoint of level 1, SIGKILL.
+  const std::string cmd = flags + " --results_root=" + killed;
+  std::vector<std::string> args = {SDD_SPARSEDD_EXE};
+  {
+    std::istringstream is(cmd);
+    for (std::string w; is >> w;) args.push_back(w);
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {
+    FILE* o = std::freopen("/dev/null", "w", stdout);
+    (void)o;
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  std::string level1;
+  bool killed_mid_level = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) break;  // finished before we saw the checkpoint
+    for (const auto& e : std::filesystem::recursive_directory_iterator(killed)) {
+      const std::string p = e.path().string();
+      if (p.find("/level_1/main/checkpoint.safetensors") != std::string::npos) level1 = e.path().parent_path().string();
+    }
+    if (!level1.empty()) {
+      killed_mid_level = !io::file_exists(level1 + "/model_ep5_it0.safetensors");
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  REQUIRE(!level1.empty());
+  if (!killed_mid_level) WARN("level 1 had already finished when the kill landed");
+  CHECK_FALSE(io::file_exists(level1 + "/logger"));
+  REQUIRE(run_binary(cmd) == 0);
+
+  for (int l = 0; l <= 2; ++l) {
+    INFO("level " << l);
+    const std::string rel = level1.substr(killed.size());  // /<name>/replicate_1/level_1/main
+    const std::string lrel = rel.substr(0, rel.find("/level_1/")) + "/level_" + std::to_string(l) + "/main";
+    const std::string a = ref + lrel, b = killed + lrel;
+    REQUIRE(io::file_exists(a + "/logger"));
+    CHECK(read_text(a + "/logger") == read_text(b + "/logger"));
+    CHECK(read_text(a + "/sparsity_report.json") == read_text(b + "/sparsity_report.json"));
+    const auto wa = load_tensors(a + "/model_ep5_it0.safetensors");
+    const auto wb = load_tensors(b + "/model_ep5_it0.safetensors");
+    REQUIRE(wa.size() == wb.size());
+    for (const auto& [name, t] : wa) {
+      INFO(name);
+      REQUIRE(wb.count(name) == 1);
+      CHECK(same_values(t, wb.at(name)));
+    }
+  }
+  std::filesystem::remove_all(ref);
+  std::filesystem::remove_all(killed);
+}
