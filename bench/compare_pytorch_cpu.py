@@ -9,8 +9,8 @@ Each round times PyTorch for --steps steps, then runs bench/mlp_step_bench (the 
 sparsedd, Google Benchmark, >= 1 s) once; the medians over --rounds rounds are compared. Interleaving
 the two keeps background load on a shared machine from favouring either side.
 
-Threads: --threads N sets torch.set_num_threads(N) and OMP_NUM_THREADS=N, OPENBLAS_NUM_THREADS=N for
-the sparsedd binary (default: every core).
+Threads: --threads N sets torch.set_num_threads(N), and OMP_NUM_THREADS=N, OPENBLAS_NUM_THREADS=N for
+both this process (before torch loads OpenBLAS) and the sparsedd binary (default: every core).
 
 Run with Debian's PyTorch (apt-get install python3-torch):
   /usr/bin/python3 bench/compare_pytorch_cpu.py --bench build-n/bench/mlp_step_bench
@@ -29,21 +29,21 @@ MEAN, STD = 0.2860, 0.3530  # Fashion-MNIST normalisation
 
 
 def torch_images_per_s(torch, model, opt, batches, steps):
-    """Runs `steps` training steps and returns images/s."""
+    """Runs `steps` training steps; returns (images per wall second, images per CPU second)."""
     loss_fn = torch.nn.functional.cross_entropy
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for i in range(steps):
         x, y = batches[i % len(batches)]
         opt.zero_grad(set_to_none=False)
         loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
-    dt = time.perf_counter() - t0
-    return steps * BATCH / dt
+    dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    return steps * BATCH / dt, steps * BATCH / dc
 
 
 def sparsedd_images_per_s(bench, threads):
-    """Runs mlp_step_bench once and returns its images/s (items_per_second)."""
+    """Runs mlp_step_bench once; returns (images per wall second, images per CPU second, context)."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
     out = subprocess.run([bench, "--benchmark_format=json", "--benchmark_filter=BM_MlpStep"], env=env,
                          check=True, capture_output=True, text=True).stdout
@@ -51,7 +51,8 @@ def sparsedd_images_per_s(bench, threads):
     for b in doc["benchmarks"]:
         if "error_message" in b:
             sys.exit(f"mlp_step_bench failed: {b['error_message']}")
-        return b["items_per_second"], doc.get("context", {})
+        assert b["time_unit"] == "us", b["time_unit"]
+        return b["items_per_second"], BATCH / (b["cpu_time"] * 1e-6), doc.get("context", {})
     sys.exit("mlp_step_bench printed no benchmark")
 
 
@@ -68,6 +69,10 @@ def main():
         sys.exit(f"{args.bench} does not exist; build it with -DSDD_BUILD_BENCH=ON (ninja mlp_step_bench) "
                  "or pass --bench PATH")
 
+    # torch.set_num_threads does not reach OpenBLAS (Debian's torch calls it for its matmuls), and
+    # OpenBLAS reads its thread count when loaded: set it for this process before importing torch.
+    os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
     import torch  # Debian python3-torch; imported late so --help works without it
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -79,18 +84,25 @@ def main():
                 torch.randint(0, CLASSES, (BATCH,), generator=g)) for _ in range(NUM_BATCHES)]
     torch_images_per_s(torch, model, opt, batches, 50)  # warm-up
 
-    ours, theirs, ctx = [], [], {}
+    ours, theirs, ours_cpu, theirs_cpu, ctx = [], [], [], [], {}
     for r in range(args.rounds):
-        theirs.append(torch_images_per_s(torch, model, opt, batches, args.steps))
-        v, ctx = sparsedd_images_per_s(args.bench, args.threads)
-        ours.append(v)
-        print(f"round {r + 1}: pytorch {theirs[-1]:10.0f} images/s   sparsedd {ours[-1]:10.0f} images/s", flush=True)
+        w, c = torch_images_per_s(torch, model, opt, batches, args.steps)
+        theirs.append(w)
+        theirs_cpu.append(c)
+        w, c, ctx = sparsedd_images_per_s(args.bench, args.threads)
+        ours.append(w)
+        ours_cpu.append(c)
+        print(f"round {r + 1}: pytorch {theirs[-1]:8.0f} images/s ({theirs_cpu[-1]:8.0f} per CPU-s)   "
+              f"sparsedd {ours[-1]:8.0f} images/s ({ours_cpu[-1]:8.0f} per CPU-s)", flush=True)
 
     mt, mo = statistics.median(theirs), statistics.median(ours)
-    print(f"torch {torch.__version__}, torch threads {torch.get_num_threads()}, "
+    mtc, moc = statistics.median(theirs_cpu), statistics.median(ours_cpu)
+    print(f"torch {torch.__version__}, torch threads {torch.get_num_threads()} (OPENBLAS_NUM_THREADS={args.threads}), "
           f"sparsedd omp threads {ctx.get('omp_max_threads', '?')}, openblas threads {ctx.get('openblas_threads', '?')}")
     print(f"median pytorch  images/s: {mt:.0f}")
     print(f"median sparsedd images/s: {mo:.0f}")
+    print(f"median images per CPU-second: pytorch {mtc:.0f}, sparsedd {moc:.0f} "
+          f"(ratio {moc / mtc:.2f}; process CPU time, all threads: less sensitive to other load)")
     print(f"ratio sparsedd/pytorch: {mo / mt:.2f}")
 
 

@@ -2,10 +2,11 @@
 // UserError -> 2 with a one-line message "sparsedd: error: ...", any other error -> 1.
 //
 //   sparsedd <runner> [flags]                  train, lottery, rewindLR, finetune, scratch (SPEC 1)
-//   sparsedd <runner>_branch <branch> [flags]  parsed; execution not implemented yet (UserError)
+//   sparsedd <runner>_branch <branch> [flags]  runs a branch of a finished trunk (experiments/branches/)
 //   sparsedd run FILE.yaml [-d]                the experiment(s) of a YAML file, sweeps one after another
 //   sparsedd model NAME [--outputs N]          the tensors of a model
 //   sparsedd dataset --dataset_name=NAME ...   the splits after the training-set transformations
+//   sparsedd report DIR... [--out DIR]         report.csv/.md/.svg/.png of one or more experiments
 //   -d / --display_output_location             print where the results go (one line per level) and exit
 // No or an unknown command prints the welcome text and exits 1.
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include "experiments/data/dataset_command.h"
 #include "experiments/hparams/flags.h"
 #include "experiments/hparams/yaml_config.h"
+#include "experiments/report/report_command.h"
 #include "experiments/runners/paths.h"
 #include "experiments/runners/runner.h"
 #include "models/model_command.h"
@@ -35,7 +37,8 @@ const char* kOtherCommands =
     "Other commands:\n"
     "    * sparsedd run FILE.yaml [-d] => Run the experiment(s) of a YAML file (see experiments/configs/).\n"
     "    * sparsedd model NAME [--outputs N] => List the tensors of a model.\n"
-    "    * sparsedd dataset --dataset_name=NAME [...] => Show a dataset after label noise and subsampling.\n";
+    "    * sparsedd dataset --dataset_name=NAME [...] => Show a dataset after label noise and subsampling.\n"
+    "    * sparsedd report DIR... [--out DIR] => Tables and plots of accuracy against remaining weights.\n";
 
 void print_locations(const sdd::exp::Experiment& e) {
   for (const std::string& p : sdd::exp::output_locations(e)) std::cout << p << "\n";
@@ -82,6 +85,7 @@ int dispatch(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "model") return sdd::models::model_command({args.begin() + 1, args.end()});
   if (!args.empty() && args[0] == "dataset") return sdd::exp::dataset_command({args.begin() + 1, args.end()});
   if (!args.empty() && args[0] == "run") return run_yaml({args.begin() + 1, args.end()});
+  if (!args.empty() && args[0] == "report") return sdd::exp::report_command({args.begin() + 1, args.end()});
 
   const sdd::exp::ParseOutcome po = sdd::exp::parse_command_line(args);
   switch (po.kind) {

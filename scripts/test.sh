@@ -9,6 +9,10 @@ JOBS=${SDD_JOBS:-$(nproc)}
 
 bash scripts/install-deps.sh
 
+# Tests run two at a time (ctest -j) on small tensors: one OpenMP / OpenBLAS thread each avoids
+# oversubscribing the cores. Correctness does not depend on the thread count.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
+
 configure_build() {  # $1 = build dir, $2 = SDD_CUDA value
   cmake -S "$ROOT" -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSDD_CUDA="$2" -DSDD_BUILD_BENCH=ON
   cmake --build "$1" -j "$JOBS"

@@ -174,3 +174,24 @@ TEST_CASE("runners: scratch levels start from a fresh init", "[runners]") {
   }
   std::filesystem::remove_all(results);
 }
+
+TEST_CASE("runners: gradient pruning scores one seeded training batch", "[runners]") {
+  const std::string results = fresh_dir("gradient");
+  std::string cmd = "lottery" + tiny_flags(results);
+  cmd.replace(cmd.find("--pruning_strategy=magnitude"), 28, "--pruning_strategy=gradient");
+  cmd.replace(cmd.find("--levels=2"), 10, "--levels=1");
+  run_in_process(cmd);
+  const pruning::Mask m0 = pruning::Mask::load(level_dir(results, cmd, 0));
+  const pruning::Mask m1 = pruning::Mask::load(level_dir(results, cmd, 1));
+  CHECK(m1.unpruned() == m0.total() - static_cast<int64_t>(std::ceil(0.2 * static_cast<double>(m0.total()))) - 1);
+  check_zero_where_pruned(level_dir(results, cmd, 1) + "/model_ep3_it0.safetensors", m1);
+  // The same command in a fresh root draws the same batch: the same mask.
+  const std::string results2 = fresh_dir("gradient2");
+  std::string cmd2 = cmd;
+  cmd2.replace(cmd2.find("--results_root=" + results), 15 + results.size(), "--results_root=" + results2);
+  run_in_process(cmd2);
+  const pruning::Mask m1b = pruning::Mask::load(level_dir(results2, cmd2, 1));
+  for (const auto& [name, t] : m1.entries()) CHECK(same_values(t, m1b.at(name)));
+  std::filesystem::remove_all(results);
+  std::filesystem::remove_all(results2);
+}

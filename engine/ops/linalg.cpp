@@ -1,6 +1,9 @@
 // engine/ops/linalg.cpp — dispatch of matmul and linear (GEMM + row bias) with their gradients:
 //   matmul  c = a @ b:          ga = gc @ b^T,  gb = a^T @ gc
 //   linear  y = x @ w^T + b:    gx = gy @ w,    gw = gy^T @ x,   gb = sum_rows(gy)
+// Performance: when a weight is a leaf whose gradient buffer exists (a view into the flat gradient
+// arena), its gradient GEMM accumulates straight into that buffer (beta = 1) instead of producing a
+// temporary that autograd then adds in: the same sum, without a [O,I] allocation and an extra pass.
 #include "engine/ops.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/op_checks.h"
@@ -19,6 +22,15 @@ Tensor gemm_new(bool ta, bool tb, const Tensor& a, const Tensor& b) {
   Tensor c = Tensor::empty({M, N}, DType::f32, a.device());
   SDD_DISPATCH(a.device(), gemm, ta, tb, 1.f, a, b, 0.f, c);
   return c;
+}
+
+// The gradient buffer of a leaf parameter p, shaped like p, when its gradient can be accumulated
+// into it in place (what autograd's leaf accumulation would do), otherwise undefined.
+Tensor leaf_grad_buffer(const Tensor& p) {
+  if (!p.defined() || !p.is_leaf() || !p.requires_grad()) return Tensor();
+  Tensor g = p.grad();
+  if (!g.defined() || g.dtype() != DType::f32 || g.device() != p.device() || g.numel() != p.numel()) return Tensor();
+  return g.view(p.shape());
 }
 }  // namespace
 
@@ -61,10 +73,20 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
     const Tensor xd = autograd::tensor_needs_grad(w) ? x.detach() : Tensor();
     const Tensor wd = autograd::tensor_needs_grad(x) ? w.detach() : Tensor();
     const bool has_bias = b.defined();
+    // w itself is held by the node's inputs already; the closure needs it to find w's grad buffer.
+    const Tensor wleaf = w.is_leaf() ? w : Tensor();
     autograd::attach(out, "linear", {x, w, b},
-                     [xd, wd, has_bias](const Tensor& gy, const std::vector<bool>& needs, std::vector<Tensor>& g) {
+                     [xd, wd, wleaf, has_bias](const Tensor& gy, const std::vector<bool>& needs, std::vector<Tensor>& g) {
                        if (needs[0]) g[0] = gemm_new(false, false, gy, wd);  // [N,O] @ [O,I]
-                       if (needs[1]) g[1] = gemm_new(true, false, gy, xd);   // [N,O]^T @ [N,I]
+                       if (needs[1]) {
+                         const Tensor acc = leaf_grad_buffer(wleaf);
+                         if (acc.defined()) {
+                           // w.grad[O,I] += gy^T @ x
+                           SDD_DISPATCH(gy.device(), gemm, true, false, 1.f, gy, xd, 1.f, acc);
+                         } else {
+                           g[1] = gemm_new(true, false, gy, xd);  // [N,O]^T @ [N,I]
+                         }
+                       }
                        if (has_bias && needs[2]) {
                          Tensor gb = Tensor::empty({gy.size(1)}, DType::f32, gy.device());
                          SDD_DISPATCH(gy.device(), sum_rows, gy, gb);

@@ -17,7 +17,7 @@ namespace sdd::exp {
 namespace {
 
 const char* kUsage =
-    "usage: sparsedd dataset --dataset_name=NAME [--dataset_root=DIR] [--transformation_seed=S]\n"
+    "usage: sparsedd dataset NAME (or --dataset_name=NAME) [--dataset_root=DIR] [--transformation_seed=S]\n"
     "         [--random_labels_fraction=F | --noisy_labels_type=symmetric|pairflip|asymmetric "
     "--noisy_labels_fraction=F]\n"
     "         [--subsample_fraction=F] [--unsupervised_labels=rotation] [--blur_factor=K] [--download]\n"
@@ -55,6 +55,10 @@ int dataset_command(const std::vector<std::string>& args) {
     if (a == "-h" || a == "--help") {
       std::cout << kUsage;
       return 0;
+    }
+    if (a.rfind("--", 0) != 0 && name.empty()) {  // the positional NAME
+      name = a;
+      continue;
     }
     SDD_USER_CHECK(a.rfind("--", 0) == 0, "unexpected argument '" << a << "' for sparsedd dataset: flags look like --name=value");
     if (a == "--download") {
@@ -95,7 +99,7 @@ int dataset_command(const std::vector<std::string>& args) {
       SDD_USER_FAIL("unknown flag --" << key << " for sparsedd dataset; run 'sparsedd dataset --help' for the list");
     }
   }
-  SDD_USER_CHECK(!name.empty(), "sparsedd dataset needs --dataset_name (one of mnist, fashion_mnist, cifar10, cifar100, tiny_imagenet)");
+  SDD_USER_CHECK(!name.empty(), "sparsedd dataset needs a dataset name: sparsedd dataset NAME (one of mnist, fashion_mnist, cifar10, cifar100, tiny_imagenet)");
   SDD_USER_CHECK(is_known_dataset(name), "unknown dataset '" << name << "': use one of mnist, fashion_mnist, cifar10, cifar100, tiny_imagenet");
   const std::string r = resolve_dataset_root(root);
   if (download) {
@@ -108,8 +112,21 @@ int dataset_command(const std::vector<std::string>& args) {
   }
   for (bool train : {true, false}) {
     Dataset d = load_dataset(name, train, r);
+    Dataset as_train = d;
     apply_transforms(d, t);
     std::cout << format_summary(summarize(d));
+    const bool relabels = t.random_labels_fraction || t.noisy_labels_fraction;
+    if (!train && relabels) {
+      // Training never relabels the test split (only rotation labels touch it). The original's
+      // dataset tests apply the same noise to the test labels to check it; show that count too.
+      as_train.train = true;
+      DataTransforms labels_only = t;
+      labels_only.subsample_fraction.reset();
+      labels_only.blur_factor.reset();
+      apply_transforms(as_train, labels_only);
+      std::cout << "(the same label transformation applied to the test labels would leave "
+                << summarize(as_train).n - summarize(as_train).changed << " unchanged; training never applies it)\n";
+    }
   }
   return 0;
 }

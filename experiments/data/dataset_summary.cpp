@@ -30,7 +30,7 @@ std::string format_summary(const DatasetSummary& s) {
   std::ostringstream os;
   os << s.name << (s.train ? " train" : " test") << ": " << s.n << " examples of " << s.h << "x" << s.w << "x" << s.c
      << ", " << s.num_classes << " classes\n";
-  os << "changed labels: " << s.changed << "\n";
+  os << "unchanged labels: " << (s.n - s.changed) << " (changed: " << s.changed << ")\n";
   os << "class histogram:";
   for (auto v : s.histogram) os << " " << v;
   os << "\nfirst labels:";

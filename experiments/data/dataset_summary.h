@@ -22,7 +22,7 @@ DatasetSummary summarize(const Dataset& d, int64_t first = 20);
 
 // Multi-line text, e.g.
 //   fashion_mnist train: 60000 examples of 28x28x1, 10 classes
-//   changed labels: 0
+//   unchanged labels: 60000 (changed: 0)
 //   class histogram: 6000 6000 ...
 //   first labels: 9 0 0 3 ...
 std::string format_summary(const DatasetSummary& s);

@@ -6,6 +6,7 @@
 #include "engine/device.h"
 #include "engine/errors.h"
 #include "engine/rng.h"
+#include "experiments/branches/branch.h"
 #include "experiments/runners/device_select.h"
 #include "experiments/train/data_source.h"
 #include "engine/io/atomic_file.h"
@@ -52,9 +53,8 @@ RunContext make_run_context(const GlobalOptions& g, std::ostream& warn) {
 }
 
 void run_experiment(const Experiment& e, RunContext& ctx, std::ostream& out) {
-  SDD_USER_CHECK(!e.is_branch(), "branches (" << e.command << " " << e.branch
-                                              << ") are not implemented yet; run the main experiment without a branch");
-  if (e.desc.runner == "train") run_train(e, ctx, out);
+  if (e.is_branch()) run_branch(e, ctx, out);  // experiments/branches/branch.h
+  else if (e.desc.runner == "train") run_train(e, ctx, out);
   else run_pruning(e, ctx, out);
 }
 
