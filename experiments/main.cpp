@@ -5,7 +5,7 @@
 //   sparsedd <runner>_branch <branch> [flags]  runs a branch of a finished trunk (experiments/branches/)
 //   sparsedd run FILE.yaml [-d]                the experiment(s) of a YAML file, sweeps one after another
 //   sparsedd model NAME [--outputs N]          the tensors of a model
-//   sparsedd dataset --dataset_name=NAME ...   the splits after the training-set transformations
+//   sparsedd dataset NAME [flags]              the splits after the training-set transformations
 //   sparsedd report DIR... [--out DIR]         report.csv/.md/.svg/.png of one or more experiments
 //   -d / --display_output_location             print where the results go (one line per level) and exit
 // No or an unknown command prints the welcome text and exits 1.
@@ -37,7 +37,7 @@ const char* kOtherCommands =
     "Other commands:\n"
     "    * sparsedd run FILE.yaml [-d] => Run the experiment(s) of a YAML file (see experiments/configs/).\n"
     "    * sparsedd model NAME [--outputs N] => List the tensors of a model.\n"
-    "    * sparsedd dataset --dataset_name=NAME [...] => Show a dataset after label noise and subsampling.\n"
+    "    * sparsedd dataset NAME [...] => Show a dataset after label noise and subsampling.\n"
     "    * sparsedd report DIR... [--out DIR] => Tables and plots of accuracy against remaining weights.\n";
 
 void print_locations(const sdd::exp::Experiment& e) {
