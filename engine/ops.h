@@ -54,3 +54,27 @@ void axpy_(const Tensor& y, float alpha, const Tensor& x);   // y += alpha * x
 void scale_(const Tensor& x, float s);                        // x *= s
 
 }  // namespace sdd::ops
+
+// ===========================================================================================
+// ---- on-device data and pruning (helper P: engine/ops/augment.cpp, engine/ops/prune.cpp).
+// Never recorded by autograd. Every tensor lives on one device; results are allocated there.
+namespace sdd::ops {
+
+// out f32 [B,C,H,W] = normalised (flip + pad-crop when augment) images[indices[b]] (DESIGN 5).
+//   images u8 [N,H,W,C] (C in 1..4), indices i64 [B] in [0,N), mean/stdv: C values each.
+// Bit-identical to exp::make_batch for pad-crop-flip datasets (kern::CropFlipBatchOp on every backend).
+Tensor crop_flip_batch(const Tensor& images, const Tensor& indices, int64_t pad, bool augment, uint64_t seed,
+                       uint64_t epoch, const std::vector<float>& mean, const std::vector<float>& stdv);
+
+// Pruning scores, f32 like w: |w|, -|w| (negate) or, with g defined (same shape), |w * g|.
+Tensor prune_scores(const Tensor& w, const Tensor& g, bool negate);
+// Number of nonzero entries of an f32 mask.
+int64_t count_nonzero(const Tensor& mask);
+// Value at index n of the ascending-sorted scores[k][i] with masks[k][i] != 0 over every pair
+// (SPEC 7.1); *candidates (may be null) gets their number. False when n is outside [0, candidates).
+bool candidate_kth_value(const std::vector<Tensor>& scores, const std::vector<Tensor>& masks, int64_t n, float* thr,
+                         int64_t* candidates);
+// New mask: mask where scores > thr, else 0 (f32, same shape and device).
+Tensor mask_keep_above(const Tensor& scores, const Tensor& mask, float thr);
+
+}  // namespace sdd::ops

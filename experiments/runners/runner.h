@@ -10,7 +10,7 @@
 
 namespace sdd::exp {
 
-// Runs one main experiment (not a branch) with ctx (device, dataset root, verbosity); prints the
+// Runs one experiment (a main runner, or a branch through experiments/branches/branch.h) with ctx (device, dataset root, verbosity); prints the
 // banner, per-level summary lines and the final table to `out`. Weight init draws from
 // sdd::global_generator(); main() seeds it with --torch_seed (0 by default).
 void run_experiment(const Experiment& e, RunContext& ctx, std::ostream& out);

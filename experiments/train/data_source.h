@@ -7,6 +7,11 @@
 //              (seed, epoch, example index), normalised f32 NCHW images and i64 labels on the device,
 //              plus the clean (pre-noise) labels for train_clean_accuracy. The test set is sequential
 //              and never augmented.
+// Device-resident data (DESIGN section 5): when the phase's device is CUDA and the dataset's batches
+// are pad-crop-flip at the stored size (MNIST format, CIFAR), the DataCache uploads each split's uint8
+// images [N,H,W,C] once per device; a batch then uploads only its index vector and its label slices
+// and runs ops::crop_flip_batch there, bit-identical to exp::make_batch. Batches that need resampling
+// (Tiny ImageNet: random resized crop, resize + centre crop) keep make_batch on the host plus a copy.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -36,10 +41,23 @@ class DataCache {
   // Number of disk reads so far (tests check the caching).
   int64_t disk_reads() const { return disk_reads_; }
 
+  // The split's images as u8 [N, H, W, C] on `device`, uploaded once per (split, device); the
+  // split must come from split() (the cache keys on the Dataset object, which it keeps alive).
+  Tensor device_images(const std::shared_ptr<const Dataset>& d, Device device);
+  // Number of image uploads so far (tests check that a split is uploaded once).
+  int64_t image_uploads() const { return image_uploads_; }
+
  private:
   std::string root_;
   std::map<std::string, std::shared_ptr<const Dataset>> raw_, transformed_;
   int64_t disk_reads_ = 0;
+  struct DeviceImages {
+    std::shared_ptr<const Dataset> owner;   // keeps the key's Dataset alive
+    Device device;
+    Tensor images;                          // u8 [N, H, W, C] on device
+  };
+  std::vector<DeviceImages> device_images_;
+  int64_t image_uploads_ = 0;
 };
 
 // One batch on the phase's device.
@@ -72,13 +90,31 @@ class PhaseData {
   // Test batch b (sequential, never augmented).
   PhaseBatch test_batch(int64_t b) const;
 
+  // Whether batches are assembled on the device from the uploaded uint8 split (see the top of this
+  // file). Default: the device is CUDA and device_assemblable(train()).
+  bool device_batches() const { return device_batches_; }
+  // Forces the choice; turning it on uploads the splits (through the DataCache) if not done yet.
+  // Tests run the device path with Device::cpu(), where the cpu:: entry is the reference loop.
+  // Returns the resulting choice: always false for datasets that are not device_assemblable.
+  bool set_device_batches(bool on);
+  // Batches of `d` are pad-crop-flip (or plain) at the stored size: one crop_flip_batch call.
+  static bool device_assemblable(const Dataset& d);
+
  private:
+  // Images, labels (and clean labels when `with_clean`) of examples idx of d, on device_, built
+  // with ops::crop_flip_batch from the split's device images.
+  PhaseBatch device_batch(const Dataset& d, const Tensor& images, const std::vector<int64_t>& idx, bool augment,
+                          uint64_t seed, int64_t epoch, bool with_clean) const;
+
+  DataCache* cache_;
   std::shared_ptr<const Dataset> train_, test_;
   DataOrder order_;
   int64_t batch_size_;
   bool augment_;
   Device device_;
   uint64_t aug_seed_;
+  bool device_batches_ = false;
+  Tensor train_images_, test_images_;   // u8 [N, H, W, C] on device_ when device_batches_
 };
 
 // ipe of a DatasetHparams bundle from the data actually loaded (equals iterations_per_epoch() for
