@@ -20,7 +20,7 @@ Hparams dataset_hparams() {
   h.add("noisy_labels_fraction", Value::none_of(FT::Float),
         "Fraction of training labels corrupted with --noisy_labels_type (exclusive with random_labels_fraction).");
   h.add("noisy_labels_type", Value::none_of(FT::Str), "The label noise type: symmetric, asymmetric or pairflip.");
-  h.add("unsupervised_labels", Value::none_of(FT::Str), "Replace the labels with a self-supervised task: rotation.");
+  h.add("unsupervised_labels", Value::none_of(FT::Str), "Replace the labels with a self-supervised task: rotation (images rotated by exactly 90 degrees x label; the original drew a random angle).");
   h.add("blur_factor", Value::none_of(FT::Int), "Blur the training images by down- and upsampling by this factor.");
   h.add("num_workers", Value::integer(2), "Worker threads for data loading and folder scanning.");
   return h;
@@ -54,7 +54,7 @@ Hparams training_hparams() {
   h.add("regain_pruned_weights_steps", Value::none_of(FT::Str), "At this step every mask becomes 1 and training continues dense (re-dense).");
   h.add("use_convergence_stopping_criterion", Value::boolean(false), "Stop early once the logged train loss is below 0.001.");
   h.add("bn_sparsity_regularization", Value::boolean(false), "Add an L1 sub-gradient on BatchNorm scale factors.");
-  h.add("distance_penalty", Value::none_of(FT::Float), "Weight of the penalty on the squared distance to the initial weights.");
+  h.add("distance_penalty", Value::none_of(FT::Float), "Weight L of the penalty 0.5*L^2*||w - w0||^2 to the phase's start weights (sparsedd applies its gradient; the original's term had none).");
   return h;
 }
 
@@ -124,7 +124,9 @@ Hparams branch_hparams(const std::string& b) {
     h.add("retrain_d", dv, "Dataset hyperparameters of the retraining run (--retrain_d_*).");
     h.add("retrain_t", tv, "Training hyperparameters of the retraining run (--retrain_t_*).");
     h.fields()[0].required = h.fields()[1].required = true;
-    h.add("start_at_step_zero", Value::boolean(false), "Start retraining at step 0 instead of the trunk's start step.");
+    h.add("start_at_step_zero", Value::boolean(false),
+          "Start retraining at step 0 instead of the trunk's start step. (sparsedd evaluates the test set every "
+          "epoch of the retraining; the original's HEAD evaluated it only at the start.)");
   } else if (b == "randomly_reinitialize") {
     h.add("start_at_step_zero", Value::boolean(false), "Start training at step 0 instead of the trunk's start step.");
   } else if (b == "randomly_prune") {
