@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/cpu/cpu_backend.h"
 #include "engine/errors.h"
 #include "experiments/data/dataset_command.h"
 #include "experiments/hparams/flags.h"
@@ -120,6 +121,7 @@ std::string one_line(std::string s) {
 
 int main(int argc, char** argv) {
   try {
+    sdd::cpu::configure_threads_from_env();
     return dispatch(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const sdd::UserError& e) {
     std::cout.flush();

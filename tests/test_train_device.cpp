@@ -235,7 +235,7 @@ TEST_CASE("device threshold equals pruning/threshold.cpp: ties, ignored tensors,
            {std::vector<std::string>{}, std::vector<std::string>{"b.weight"}, std::vector<std::string>{"a.weight", "d.weight"}}) {
         pruning::PruningConfig c;
         c.scope = scope;
-        c.fraction = 0.35;
+        c.fraction = 0.15;
         c.prune_max_magnitude = max_mag;
         c.layers_to_ignore = ignore;
         INFO("scope " << scope << " max " << max_mag << " ignored " << ignore.size());

@@ -12,4 +12,8 @@ namespace sdd::cpu {
 #include "engine/backend_core.inc"
 #include "engine/backend_pruning.inc"  // prune scores, k-th candidate value, mask update
 #include "engine/backend_data.inc"     // on-device batch augmentation
+
+// The binary's thread policy (engine/cpu/threads_cpu.cpp): one OpenMP and one OpenBLAS thread unless
+// OMP_NUM_THREADS / OPENBLAS_NUM_THREADS are set.
+void configure_threads_from_env();
 }  // namespace sdd::cpu

@@ -19,8 +19,10 @@
 #include "engine/io/atomic_file.h"
 #include "experiments/runners/level_models.h"
 #include "experiments/runners/level_table.h"
+#include "experiments/hparams/yaml_config.h"
 #include "experiments/runners/paths.h"
 #include "experiments/runners/runner.h"
+#include "experiments/train/progress.h"
 
 namespace sdd::exp {
 namespace {
@@ -44,6 +46,9 @@ class PruningRun {
     const std::string l0 = dir(0);
     make_dirs(l0);
     if (!io::file_exists(l0 + "/hparams.log")) io::write_file_atomic(l0 + "/hparams.log", d_.hparams_log());
+    // The resolved configuration (every flag, presets applied) as YAML: `sparsedd run` reproduces the run.
+    if (!io::file_exists(l0 + "/config.yaml")) io::write_file_atomic(l0 + "/config.yaml", experiment_to_yaml(e_));
+    if (ctx_.progress) ctx_.progress->set_total_work(total_work());
     pretrain();
     if (runner_ != "scratch") establish_initial_weights(0);
     std::vector<LevelRow> rows;
@@ -58,6 +63,14 @@ class PruningRun {
   }
 
  private:
+  // Training iterations of the whole experiment (pretraining and every level), for the progress ETA.
+  int64_t total_work() const {
+    const int64_t main = d_.train_end_step().iteration() - d_.train_start_step().iteration();
+    const int64_t later = runner_ == "finetune" && d_.finetune_end_step() ? d_.finetune_end_step()->iteration() : main;
+    const int64_t pre = d_.pretrain_end_step() ? d_.pretrain_end_step()->iteration() : 0;
+    return pre + main + *e_.levels * later;
+  }
+
   std::string dir(int64_t level) const {
     return run_path(e_.global.results_root, d_, e_.global.replicate, level);
   }

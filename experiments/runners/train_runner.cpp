@@ -12,7 +12,9 @@
 #include "engine/io/atomic_file.h"
 #include "experiments/runners/level_models.h"
 #include "experiments/runners/level_table.h"
+#include "experiments/hparams/yaml_config.h"
 #include "experiments/runners/paths.h"
+#include "experiments/train/progress.h"
 #include "experiments/runners/runner.h"
 
 namespace sdd::exp {
@@ -23,6 +25,8 @@ void run_train(const Experiment& e, RunContext& ctx, std::ostream& out) {
   if (ctx.verbose) out << experiment_banner(e) << std::flush;
   make_dirs(dir);
   if (!std::ifstream(dir + "/hparams.log")) io::write_file_atomic(dir + "/hparams.log", d.hparams_log());
+  if (!io::file_exists(dir + "/config.yaml")) io::write_file_atomic(dir + "/config.yaml", experiment_to_yaml(e));
+  if (ctx.progress) ctx.progress->set_total_work(d.train_end_step().iteration());
 
   models::ModelPtr m = fresh_model(d.model, bundle_num_classes(d.dataset));
   TrainTarget target;
@@ -48,6 +52,7 @@ RunContext make_run_context(const GlobalOptions& g, std::ostream& warn) {
   ctx.data = std::make_shared<DataCache>(g.dataset_root);  // datasets read once per process
   ctx.precision = g.precision;
   ctx.verbose = !g.quiet;
+  ctx.progress = std::make_shared<Progress>(!g.quiet);   // the live line on stderr (silent with --quiet)
   manual_seed(static_cast<uint64_t>(g.torch_seed.value_or(0)));
   return ctx;
 }

@@ -242,10 +242,12 @@ PhaseResult train_phase(TrainTarget& target, const PhaseOptions& opt, RunContext
           if (opt.on_callback) opt.on_callback(cb.name, step);
           cb.run(step);
         }
-      if (progress && i == 0)
-        progress->epoch(step.iteration(), images, logger.get("train_accuracy", step.iteration()),
-                        logger.get("test_accuracy", step.iteration()));
-      images = 0;
+      if (i == 0) {  // images trained since the previous epoch start
+        if (progress)
+          progress->epoch(step.iteration(), images, logger.get("train_accuracy", step.iteration()),
+                          logger.get("test_accuracy", step.iteration()));
+        images = 0;
+      }
 
       // convergence stop (SPEC 6.6.2; 0.001, persisted in the checkpoint)
       if (convergence_stop) {
