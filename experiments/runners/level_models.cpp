@@ -12,6 +12,7 @@
 #include "experiments/data/data_order.h"
 #include "experiments/data/dataset.h"
 #include "experiments/data/transforms.h"
+#include "experiments/train/data_source.h"
 #include "experiments/train/trainer.h"
 #include "models/registry.h"
 
@@ -25,18 +26,6 @@ std::vector<std::string> split_commas(const std::string& s) {
   while (std::getline(ss, item, ','))
     if (!item.empty()) out.push_back(item);
   return out;
-}
-
-DataTransforms transforms_of(const Hparams& d) {
-  DataTransforms t;
-  t.transformation_seed = d.opt_int("transformation_seed");
-  t.random_labels_fraction = d.opt_flt("random_labels_fraction");
-  t.noisy_labels_fraction = d.opt_flt("noisy_labels_fraction");
-  t.noisy_labels_type = d.opt_str("noisy_labels_type");
-  t.subsample_fraction = d.opt_flt("subsample_fraction");
-  t.unsupervised_labels = d.opt_str("unsupervised_labels");
-  t.blur_factor = d.opt_int("blur_factor");
-  return t;
 }
 
 }  // namespace
@@ -92,7 +81,7 @@ pruning::PruningConfig pruning_config(const Hparams& p) {
 
 nn::NamedTensors gradient_batch_grads(models::Model& m, const Hparams& dataset, const std::string& dataset_root) {
   Dataset d = load_dataset(dataset.str("dataset_name"), true, dataset_root);
-  apply_transforms(d, transforms_of(dataset));
+  apply_transforms(d, DataCache::transforms_of(dataset));
   const int64_t b = dataset.integer("batch_size");
   // One batch: the first of the seeded epoch-0 order (DESIGN 4 decision 7: seeded, not torch's
   // unseeded permutation), augmented as the training loader does, with the noisy labels.
