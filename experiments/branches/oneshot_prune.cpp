@@ -47,26 +47,6 @@ models::ModelPtr initial_model(const Experiment& e, int64_t outputs, bool with_p
   return m;
 }
 
-void pretrain_if_needed(const Experiment& e, RunContext& ctx) {
-  const Description& d = e.desc;
-  if (!d.pretrain_training) return;
-  const std::string pdir = run_path(e.global.results_root, d, e.global.replicate, kPretrainLevel);
-  const Step end = *d.pretrain_end_step();
-  if (model_exists(pdir, end)) return;
-  make_dirs(pdir);
-  models::ModelPtr m = fresh_model(d.model, bundle_num_classes(*d.pretrain_dataset));
-  TrainTarget target;
-  target.model = m.get();
-  PhaseOptions opt;
-  opt.output_dir = pdir;
-  opt.training = *d.pretrain_training;
-  opt.dataset = *d.pretrain_dataset;
-  opt.start = Step(0, d.pretrain_ipe());
-  opt.end = end;
-  opt.label = "pretrain";
-  train_phase(target, opt, ctx);
-}
-
 // Start weights of `level` at train_start_step in `branch_dir`: copied from the trunk's level dir,
 // else created and saved into both.
 void establish_start_weights(const Experiment& e, int64_t level, const std::string& branch_dir, int64_t outputs) {
@@ -98,7 +78,7 @@ void run_oneshot_prune(const Experiment& e, const BranchLevel& b, RunContext& ct
   // 1-3.
   make_dirs(b.zero_branch_root);
   if (!io::file_exists(b.zero_branch_root + "/hparams.log")) io::write_file_atomic(b.zero_branch_root + "/hparams.log", d.hparams_log());
-  pretrain_if_needed(e, ctx);
+  pretrain_if_needed(e, ctx, false);   // branches ignore --evaluate_only_at_end
   establish_start_weights(e, 0, b.zero_branch_root, outputs);
   if (runner == "scratch" && b.level != 0) establish_start_weights(e, b.level, b.branch_root, outputs);
 

@@ -12,6 +12,7 @@
 #include "experiments/data/data_order.h"
 #include "experiments/data/dataset.h"
 #include "experiments/data/transforms.h"
+#include "experiments/runners/paths.h"
 #include "experiments/train/data_source.h"
 #include "experiments/train/trainer.h"
 #include "models/registry.h"
@@ -77,6 +78,27 @@ pruning::PruningConfig pruning_config(const Hparams& p) {
   if (p.has("random_mask_seed")) c.random_mask_seed = p.opt_int("random_mask_seed");
   pruning::validate(c);
   return c;
+}
+
+void pretrain_if_needed(const Experiment& e, RunContext& ctx, bool evaluate_only_at_end) {
+  const Description& d = e.desc;
+  if (!d.pretrain_training) return;
+  const std::string pdir = run_path(e.global.results_root, d, e.global.replicate, kPretrainLevel);
+  const Step end = *d.pretrain_end_step();
+  if (model_exists(pdir, end)) return;
+  make_dirs(pdir);
+  models::ModelPtr m = fresh_model(d.model, bundle_num_classes(*d.pretrain_dataset));
+  TrainTarget target;
+  target.model = m.get();
+  PhaseOptions opt;
+  opt.output_dir = pdir;
+  opt.training = *d.pretrain_training;
+  opt.dataset = *d.pretrain_dataset;
+  opt.start = Step(0, d.pretrain_ipe());
+  opt.end = end;
+  opt.evaluate_only_at_end = evaluate_only_at_end;
+  opt.label = "pretrain";
+  train_phase(target, opt, ctx);
 }
 
 nn::NamedTensors gradient_batch_grads(models::Model& m, const Hparams& dataset, const std::string& dataset_root) {

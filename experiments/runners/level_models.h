@@ -7,8 +7,10 @@
 #include <string>
 
 #include "engine/nn/module.h"
+#include "experiments/hparams/description.h"
 #include "experiments/hparams/hparams.h"
 #include "experiments/step.h"
+#include "experiments/train/trainer.h"
 #include "models/model.h"
 #include "pruning/mask.h"
 #include "pruning/strategies.h"
@@ -42,6 +44,10 @@ pruning::Mask prune_step(models::Model& trained, const pruning::Mask& current, c
                          const Hparams& dataset, const std::string& dataset_root);
 
 // Gradients of the mean cross-entropy of one training batch w.r.t. every parameter (host f32, by name).
+// Pretraining (SPEC 8.1 step 3): trains a fresh model into the trunk's level_pretrain/main unless its
+// end model exists. Used by the pruning runners and by the oneshot_prune branch.
+void pretrain_if_needed(const Experiment& e, RunContext& ctx, bool evaluate_only_at_end);
+
 nn::NamedTensors gradient_batch_grads(models::Model& m, const Hparams& dataset, const std::string& dataset_root);
 
 // Writes m's weights with every masked tensor w <- w*m (+ V*(1-m) when `reference` is non-empty) to

@@ -86,25 +86,7 @@ class PruningRun {
     return start_step();
   }
 
-  void pretrain() {
-    if (!d_.pretrain_training) return;
-    const std::string pdir = dir(kPretrainLevel);
-    const Step end = *d_.pretrain_end_step();
-    if (model_exists(pdir, end)) return;
-    make_dirs(pdir);
-    models::ModelPtr m = fresh_model(d_.model, bundle_num_classes(*d_.pretrain_dataset));
-    TrainTarget target;
-    target.model = m.get();
-    PhaseOptions opt;
-    opt.output_dir = pdir;
-    opt.training = *d_.pretrain_training;
-    opt.dataset = *d_.pretrain_dataset;
-    opt.start = Step(0, d_.pretrain_ipe());
-    opt.end = end;
-    opt.evaluate_only_at_end = e_.global.evaluate_only_at_end;
-    opt.label = "pretrain";
-    train_phase(target, opt, ctx_);
-  }
+  void pretrain() { pretrain_if_needed(e_, ctx_, e_.global.evaluate_only_at_end); }
 
   // Level 0 (scratch: every level): a fresh model, with the pretrained weights at level 0 (output
   // layer kept fresh when the class counts differ), saved at train_start_step.
