@@ -216,6 +216,22 @@ struct CropFlipBatchOp {
       out[i] = normalize_u8(img[(y * W + x) * C + ch], mean[ch], stdv[ch]);
     }
   }
+
+  // The W outputs of row (b, ch, y) at once: the same values as operator() for i = ((b*C+ch)*H+y)*W+x,
+  // with the index arithmetic and the random draw done once per row (the CPU loops use this).
+  SDD_HD void row(int64_t b, int32_t ch, int32_t y) const {
+    const int64_t ex = indices[b];
+    const uint8_t* img = images + ex * static_cast<int64_t>(H) * W * C;
+    float* o = out + ((b * C + ch) * static_cast<int64_t>(H) + y) * W;
+    const float m = mean[ch], s = stdv[ch];
+    if (augment) {
+      const CropFlipParams p = draw_crop_flip(seed, epoch, static_cast<uint64_t>(ex), pad);
+      for (int32_t x = 0; x < W; ++x) o[x] = crop_flip_normalize(img, H, W, C, pad, p, ch, y, x, m, s);
+    } else {
+      const uint8_t* src = img + static_cast<int64_t>(y) * W * C + ch;
+      for (int32_t x = 0; x < W; ++x) o[x] = normalize_u8(src[x * C], m, s);
+    }
+  }
 };
 
 // out[b, ch, y, x] (float NCHW, OH x OW) for example images[indices[b]] (uint8 [N, H, W, C]) resampled

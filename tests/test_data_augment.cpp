@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <set>
 
 #include "experiments/data/augment.h"
@@ -206,4 +207,40 @@ TEST_CASE("transforms: blur replaces factor x factor blocks by their mean (train
   DataTransforms zero;
   zero.blur_factor = 0;
   CHECK_THROWS_AS(apply_transforms(d, zero), sdd::UserError);
+}
+
+TEST_CASE("augment: the CPU row loop equals the per-element functor the CUDA kernel runs", "[data]") {
+  for (const int64_t c : {int64_t{1}, int64_t{3}}) {
+    const Dataset d = synthetic(9, 7, 5, c);
+    const std::vector<int64_t> idx = {8, 0, 3, 3, 6};
+    for (const int augment : {0, 1}) {
+      std::vector<float> by_element(idx.size() * static_cast<size_t>(c * 7 * 5), NAN);
+      sdd::kern::CropFlipBatchOp op{};
+      op.images = d.images.data();
+      op.indices = idx.data();
+      op.out = by_element.data();
+      op.H = 7;
+      op.W = 5;
+      op.C = static_cast<int32_t>(c);
+      op.pad = 2;
+      op.augment = augment;
+      op.seed = 41;
+      op.epoch = 2;
+      for (int64_t k = 0; k < c; ++k) {
+        op.mean[k] = d.mean[static_cast<size_t>(k)];
+        op.stdv[k] = d.std[static_cast<size_t>(k)];
+      }
+      for (int64_t i = 0; i < static_cast<int64_t>(by_element.size()); ++i) op(i);
+      AugmentSpec spec;
+      spec.enabled = augment != 0;
+      spec.pad = 2;
+      spec.seed = 41;
+      const Batch b = make_batch(d, idx, spec, 2);
+      const float* got = b.x.data<float>();
+      for (size_t i = 0; i < by_element.size(); ++i) {
+        INFO("c " << c << " augment " << augment << " element " << i);
+        REQUIRE(std::memcmp(&got[i], &by_element[i], sizeof(float)) == 0);
+      }
+    }
+  }
 }
