@@ -201,6 +201,9 @@ struct CropFlipBatchOp {
   int32_t augment;
   uint64_t seed, epoch;
   float mean[4], stdv[4];
+  // Optional [C][256] table of normalize_u8(v, mean[c], stdv[c]) (fill_normalize_table); row() reads it
+  // instead of dividing per pixel. Same values; null on the device.
+  const float* lut;
 
   SDD_HD void operator()(int64_t i) const {
     const int32_t x = static_cast<int32_t>(i % W);
@@ -224,15 +227,33 @@ struct CropFlipBatchOp {
     const uint8_t* img = images + ex * static_cast<int64_t>(H) * W * C;
     float* o = out + ((b * C + ch) * static_cast<int64_t>(H) + y) * W;
     const float m = mean[ch], s = stdv[ch];
+    const float* table = lut != nullptr ? lut + 256 * ch : nullptr;
     if (augment) {
       const CropFlipParams p = draw_crop_flip(seed, epoch, static_cast<uint64_t>(ex), pad);
-      for (int32_t x = 0; x < W; ++x) o[x] = crop_flip_normalize(img, H, W, C, pad, p, ch, y, x, m, s);
+      if (table != nullptr) {
+        for (int32_t x = 0; x < W; ++x) {
+          const int32_t v = crop_flip_source(img, H, W, C, pad, p, ch, y, x);
+          o[x] = table[v < 0 ? 0 : v];
+        }
+      } else {
+        for (int32_t x = 0; x < W; ++x) o[x] = crop_flip_normalize(img, H, W, C, pad, p, ch, y, x, m, s);
+      }
     } else {
       const uint8_t* src = img + static_cast<int64_t>(y) * W * C + ch;
-      for (int32_t x = 0; x < W; ++x) o[x] = normalize_u8(src[x * C], m, s);
+      if (table != nullptr) {
+        for (int32_t x = 0; x < W; ++x) o[x] = table[src[x * C]];
+      } else {
+        for (int32_t x = 0; x < W; ++x) o[x] = normalize_u8(src[x * C], m, s);
+      }
     }
   }
 };
+
+// table[c * 256 + v] = normalize_u8(v, mean[c], stdv[c]) for c < C (table holds 256 * C floats).
+inline void fill_normalize_table(const CropFlipBatchOp& op, float* table) {
+  for (int32_t c = 0; c < op.C; ++c)
+    for (int32_t v = 0; v < 256; ++v) table[256 * c + v] = normalize_u8(static_cast<uint8_t>(v), op.mean[c], op.stdv[c]);
+}
 
 // out[b, ch, y, x] (float NCHW, OH x OW) for example images[indices[b]] (uint8 [N, H, W, C]) resampled
 // through boxes[b], then normalised. Used for Tiny ImageNet (64x64 stored, 32x32 batches).

@@ -22,22 +22,22 @@ struct SgdHyper {
 };
 
 // One element: w, buf updated in place. has_mask/has_reset say whether mask / reset are meaningful.
+// Written without branches: every candidate value is computed and the choices are selects, so the CPU
+// loops vectorise (engine/cpu is compiled with -fno-trapping-math for the same reason); the values are
+// those of the plain if/else formulation.
 SDD_HD void masked_sgd_element(float& w, float g, float& buf, float mask, float reset, bool has_mask,
                                bool has_reset, const SgdHyper& h) {
-  float gp = g;
-  if (h.weight_decay != 0.f) gp = gp + h.weight_decay * w;
-  float d = gp;
-  if (h.momentum != 0.f) {
-    const float b = h.first_step ? gp : h.momentum * buf + gp;
-    buf = b;
-    d = h.nesterov ? gp + h.momentum * b : b;
-  }
+  const float decayed = g + h.weight_decay * w;
+  const float gp = h.weight_decay != 0.f ? decayed : g;
+  const float accumulated = h.momentum * buf + gp;
+  const float b = h.first_step ? gp : accumulated;
+  const float look_ahead = gp + h.momentum * b;
+  const bool mom = h.momentum != 0.f;
+  buf = mom ? b : buf;
+  const float d = mom ? (h.nesterov ? look_ahead : b) : gp;
   const float updated = w + (-h.lr) * d;
-  if (has_mask && mask == 0.f) {
-    w = has_reset ? reset : 0.f;
-  } else {
-    w = updated;
-  }
+  const float pruned = has_reset ? reset : 0.f;
+  w = (has_mask && mask == 0.f) ? pruned : updated;
 }
 
 }  // namespace sdd::kern

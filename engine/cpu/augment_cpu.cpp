@@ -38,6 +38,9 @@ void crop_flip_batch(const Tensor& images, const Tensor& indices, const Tensor& 
     op.mean[c] = mean[static_cast<size_t>(c)];
     op.stdv[c] = stdv[static_cast<size_t>(c)];
   }
+  float table[4 * 256];
+  kern::fill_normalize_table(op, table);
+  op.lut = table;
   // One task per output row (b, ch, y): the per-element functor's values, drawn once per row.
   const int64_t rows = B * op.C * op.H;
 #pragma omp parallel for schedule(static) if (rows * op.W > (1 << 15))

@@ -19,7 +19,7 @@ void check_range(const Tensor& w, int64_t begin, int64_t end) {
 }
 
 // Calls body(lo, hi) on [begin, end): directly when short, otherwise one contiguous chunk per OpenMP
-// thread. Bodies are plain loops that GCC vectorises (mask / reset presence are template
+// thread. Bodies are `omp simd` loops (the arenas never overlap; mask / reset presence are template
 // parameters, so the loops carry no per-element branches on them).
 template <class Body>
 void chunked(int64_t begin, int64_t end, const Body& body) {
@@ -39,6 +39,7 @@ void sgd_range(float* pw, const float* pg, float* pb, const float* pm, const flo
                int64_t begin, int64_t end) {
   chunked(begin, end, [=](int64_t lo, int64_t hi) {
     const kern::SgdHyper hh = h;
+#pragma omp simd
     for (int64_t i = lo; i < hi; ++i)
       kern::masked_sgd_element(pw[i], pg[i], pb[i], HasMask ? pm[i] : 1.f, HasReset ? pr[i] : 0.f, HasMask, HasReset,
                                hh);
@@ -50,6 +51,7 @@ void adam_range(float* pw, const float* pg, float* pm1, float* pv, const float* 
                 const kern::AdamHyper& h, int64_t begin, int64_t end) {
   chunked(begin, end, [=](int64_t lo, int64_t hi) {
     const kern::AdamHyper hh = h;
+#pragma omp simd
     for (int64_t i = lo; i < hi; ++i)
       kern::adam_element(pw[i], pg[i], pm1[i], pv[i], HasMask ? pm[i] : 1.f, HasReset ? pr[i] : 0.f, HasMask,
                          HasReset, hh);

@@ -1,10 +1,12 @@
 // engine/ops/linalg.cpp — dispatch of matmul and linear (GEMM + row bias) with their gradients:
 //   matmul  c = a @ b:          ga = gc @ b^T,  gb = a^T @ gc
 //   linear  y = x @ w^T + b:    gx = gy @ w,    gw = gy^T @ x,   gb = sum_rows(gy)
+// (a CPU weight with at most 25% nonzeros: y from its nonzeros only, engine/cpu/sparse_linear_cpu.h)
 // Performance: when a weight is a leaf whose gradient buffer exists (a view into the flat gradient
 // arena), its gradient GEMM accumulates straight into that buffer (beta = 1) instead of producing a
 // temporary that autograd then adds in: the same sum, without a [O,I] allocation and an extra pass.
 #include "engine/ops.h"
+#include "engine/cpu/sparse_linear_cpu.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/op_checks.h"
 
@@ -67,7 +69,15 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
     check_f32("linear", b, "bias");
     SDD_CHECK(b.dim() == 1 && b.size(0) == w.size(0), "linear: bias " << b.str() << " for weight " << w.str());
   }
-  Tensor out = gemm_new(false, true, x, w);  // [N,I] @ [O,I]^T
+  // [N,I] @ [O,I]^T. A mostly-zero (pruned) weight on the CPU takes the sparse kernel: the same
+  // product from the nonzero weights only (engine/cpu/sparse_linear_cpu.h).
+  Tensor out;
+  if (x.device().is_cpu()) {
+    out = Tensor::empty({x.size(0), w.size(0)}, DType::f32, x.device());
+    if (!cpu::sparse_linear_forward(x, w, out)) SDD_DISPATCH(x.device(), gemm, false, true, 1.f, x, w, 0.f, out);
+  } else {
+    out = gemm_new(false, true, x, w);
+  }
   if (b.defined() && out.numel() > 0) SDD_DISPATCH(x.device(), add_row_bias, out, b);
   if (autograd::needs_graph({x, w, b})) {
     const Tensor xd = autograd::tensor_needs_grad(w) ? x.detach() : Tensor();

@@ -102,6 +102,9 @@ Batch make_batch(const Dataset& d, const std::vector<int64_t>& indices, const Au
     op.mean[c] = d.mean[static_cast<size_t>(c)];
     op.stdv[c] = d.std[static_cast<size_t>(c)];
   }
+  float table[4 * 256];
+  kern::fill_normalize_table(op, table);
+  op.lut = table;
   // One task per output row (b, ch, y): the per-element functor's values, drawn once per row.
   const int64_t rows = B * op.C * op.H;
 #pragma omp parallel for schedule(static) if (rows * op.W > (1 << 15))

@@ -1,0 +1,312 @@
+// engine/cpu/sparse_linear_cpu.cpp — y = x @ w^T from the nonzero entries of w (see the header).
+//
+// Layout: w is compressed by rows (output features) into (column, value) pairs; x is transposed to
+// xT[I][N] so that each nonzero w[o][j] adds w[o][j] * xT[j][n0..n0+kBlock) into an accumulator of
+// kBlock batch rows held in registers; the accumulators are yT[o][n], transposed back into y[N,O].
+// The hot loop is compiled twice (AVX2+FMA and baseline x86-64) and picked once at run time.
+#include "engine/cpu/sparse_linear_cpu.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "engine/errors.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
+namespace sdd::cpu {
+
+namespace {
+
+constexpr int64_t kBlock = 64;   // batch rows per accumulator block (8 AVX registers)
+
+struct Csr {
+  std::vector<int64_t> row_begin;   // [O + 1]
+  std::vector<int32_t> col;         // [nnz]
+  std::vector<float> val;           // [nnz]
+};
+
+// yT[o][n0..n0+nb) for every o, from xT (stride N) and the compressed rows.
+#define SDD_SPARSE_BODY                                                                          \
+  for (int64_t o = 0; o < O; ++o) {                                                               \
+    const int64_t kb = row_begin[o], ke = row_begin[o + 1];                                      \
+    float* dst = yT + o * N + n0;                                                                 \
+    if (nb == kBlock) {                                                                           \
+      float acc[kBlock] = {};                                                                     \
+      for (int64_t k = kb; k < ke; ++k) {                                                         \
+        const float v = val[k];                                                                   \
+        const float* src = xT + static_cast<int64_t>(col[k]) * N + n0;                            \
+        for (int64_t n = 0; n < kBlock; ++n) acc[n] += v * src[n];                                \
+      }                                                                                           \
+      for (int64_t n = 0; n < kBlock; ++n) dst[n] = acc[n];                                       \
+    } else {                                                                                      \
+      float acc[kBlock] = {};                                                                     \
+      for (int64_t k = kb; k < ke; ++k) {                                                         \
+        const float v = val[k];                                                                   \
+        const float* src = xT + static_cast<int64_t>(col[k]) * N + n0;                            \
+        for (int64_t n = 0; n < nb; ++n) acc[n] += v * src[n];                                    \
+      }                                                                                           \
+      for (int64_t n = 0; n < nb; ++n) dst[n] = acc[n];                                           \
+    }                                                                                             \
+  }
+
+using BlockFn = void (*)(const int64_t*, const int32_t*, const float*, const float*, float*, int64_t, int64_t,
+                         int64_t, int64_t);
+
+void block_baseline(const int64_t* row_begin, const int32_t* col, const float* val, const float* xT, float* yT,
+                    int64_t O, int64_t N, int64_t n0, int64_t nb) {
+  SDD_SPARSE_BODY
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// Full blocks: the 64 accumulators live in 8 AVX registers; remainder blocks take the baseline loop.
+__attribute__((target("avx2,fma"))) void block_avx2(const int64_t* row_begin, const int32_t* col, const float* val,
+                                                    const float* xT, float* yT, int64_t O, int64_t N, int64_t n0,
+                                                    int64_t nb) {
+  static_assert(kBlock == 64, "the AVX2 block holds 64 rows in 8 registers");
+  if (nb != kBlock) {
+    block_baseline(row_begin, col, val, xT, yT, O, N, n0, nb);
+    return;
+  }
+  for (int64_t o = 0; o < O; ++o) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    for (int64_t k = row_begin[o], ke = row_begin[o + 1]; k < ke; ++k) {
+      const __m256 v = _mm256_broadcast_ss(val + k);
+      const float* src = xT + static_cast<int64_t>(col[k]) * N + n0;
+      a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(src), a0);
+      a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(src + 8), a1);
+      a2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(src + 16), a2);
+      a3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(src + 24), a3);
+      a4 = _mm256_fmadd_ps(v, _mm256_loadu_ps(src + 32), a4);
+      a5 = _mm256_fmadd_ps(v, _mm256_loadu_ps(src + 40), a5);
+      a6 = _mm256_fmadd_ps(v, _mm256_loadu_ps(src + 48), a6);
+      a7 = _mm256_fmadd_ps(v, _mm256_loadu_ps(src + 56), a7);
+    }
+    float* dst = yT + o * N + n0;
+    _mm256_storeu_ps(dst, a0);
+    _mm256_storeu_ps(dst + 8, a1);
+    _mm256_storeu_ps(dst + 16, a2);
+    _mm256_storeu_ps(dst + 24, a3);
+    _mm256_storeu_ps(dst + 32, a4);
+    _mm256_storeu_ps(dst + 40, a5);
+    _mm256_storeu_ps(dst + 48, a6);
+    _mm256_storeu_ps(dst + 56, a7);
+  }
+}
+#endif
+
+#undef SDD_SPARSE_BODY
+
+BlockFn pick_block_fn() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return block_avx2;
+#endif
+  return block_baseline;
+}
+
+void check_args(const Tensor& x, const Tensor& w, const Tensor& out) {
+  SDD_CHECK(x.dtype() == DType::f32 && w.dtype() == DType::f32 && out.dtype() == DType::f32 && x.dim() == 2 &&
+                w.dim() == 2 && out.dim() == 2 && x.size(1) == w.size(1) && out.size(0) == x.size(0) &&
+                out.size(1) == w.size(0),
+            "sparse_linear_forward: x " << x.str() << ", w " << w.str() << ", out " << out.str());
+}
+
+int64_t count_nonzero(const float* p, int64_t n) {
+  int64_t nz = 0;
+  for (int64_t i = 0; i < n; ++i) nz += p[i] != 0.f;
+  return nz;
+}
+
+// The nonzero pattern of a weight, cached between calls: a pruned layer keeps its pattern for a whole
+// training phase while its values change every step. A cached pattern is reused when it still covers
+// every nonzero (checked on each call: the values gathered at its positions hold all nnz nonzeros) and
+// is not much larger than nnz; otherwise it is rebuilt. Keyed by the weight's address and shape.
+struct Pattern {
+  const float* weight = nullptr;
+  int64_t O = 0, I = 0;
+  Csr csr;
+  uint64_t last_use = 0;
+};
+
+struct Workspace {
+  std::vector<Pattern> patterns;   // a few layers
+  std::vector<float> xT, yT;
+  uint64_t clock = 0;
+};
+
+Workspace& workspace() {
+  thread_local Workspace ws;
+  return ws;
+}
+
+void build_pattern(Pattern& p, const float* w, int64_t O, int64_t I, int64_t nnz) {
+  p.weight = w;
+  p.O = O;
+  p.I = I;
+  Csr& c = p.csr;
+  c.row_begin.assign(static_cast<size_t>(O + 1), 0);
+  c.col.resize(static_cast<size_t>(nnz));
+  c.val.resize(static_cast<size_t>(nnz));
+  int64_t k = 0;
+  for (int64_t o = 0; o < O; ++o) {
+    c.row_begin[static_cast<size_t>(o)] = k;
+    const float* row = w + o * I;
+    for (int64_t j = 0; j < I; ++j)
+      if (row[j] != 0.f) {
+        c.col[static_cast<size_t>(k)] = static_cast<int32_t>(j);
+        c.val[static_cast<size_t>(k)] = row[j];
+        ++k;
+      }
+  }
+  c.row_begin[static_cast<size_t>(O)] = k;
+}
+
+// The compressed rows of w with its current values.
+const Csr& compressed(const float* w, int64_t O, int64_t I, int64_t nnz) {
+  Workspace& ws = workspace();
+  ++ws.clock;
+  Pattern* hit = nullptr;
+  for (Pattern& p : ws.patterns)
+    if (p.weight == w && p.O == O && p.I == I) hit = &p;
+  if (hit != nullptr) {
+    Csr& c = hit->csr;
+    const int64_t size = static_cast<int64_t>(c.col.size());
+    if (size >= nnz && size <= nnz + nnz / 4 + 64) {
+      int64_t covered = 0;
+      for (int64_t o = 0; o < O; ++o) {
+        const float* row = w + o * I;
+        for (int64_t k = c.row_begin[static_cast<size_t>(o)]; k < c.row_begin[static_cast<size_t>(o + 1)]; ++k) {
+          const float v = row[c.col[static_cast<size_t>(k)]];
+          c.val[static_cast<size_t>(k)] = v;
+          covered += v != 0.f;
+        }
+      }
+      if (covered == nnz) {
+        hit->last_use = ws.clock;
+        return c;
+      }
+    }
+  } else {
+    constexpr size_t kMaxPatterns = 16;
+    if (ws.patterns.size() < kMaxPatterns) {
+      ws.patterns.emplace_back();
+      hit = &ws.patterns.back();
+    } else {
+      hit = &ws.patterns.front();
+      for (Pattern& p : ws.patterns)
+        if (p.last_use < hit->last_use) hit = &p;
+    }
+  }
+  build_pattern(*hit, w, O, I, nnz);
+  hit->last_use = ws.clock;
+  return hit->csr;
+}
+
+// dst[C][R] = src[R][C], in tiles so that both sides stay in cache.
+void transpose_baseline(const float* src, float* dst, int64_t R, int64_t C) {
+  constexpr int64_t T = 16;
+  for (int64_t r0 = 0; r0 < R; r0 += T)
+    for (int64_t c0 = 0; c0 < C; c0 += T) {
+      const int64_t r1 = std::min(R, r0 + T), c1 = std::min(C, c0 + T);
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t c = c0; c < c1; ++c) dst[c * R + r] = src[r * C + c];
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// The same with 8 x 8 blocks transposed in registers (unpack, shuffle, lane permute); edges scalar.
+__attribute__((target("avx2,fma"))) void transpose_avx2(const float* src, float* dst, int64_t R, int64_t C) {
+  const int64_t R8 = R - R % 8, C8 = C - C % 8;
+  for (int64_t r = 0; r < R8; r += 8)
+    for (int64_t c = 0; c < C8; c += 8) {
+      const float* s = src + r * C + c;
+      const __m256 a0 = _mm256_loadu_ps(s), a1 = _mm256_loadu_ps(s + C), a2 = _mm256_loadu_ps(s + 2 * C),
+                   a3 = _mm256_loadu_ps(s + 3 * C), a4 = _mm256_loadu_ps(s + 4 * C), a5 = _mm256_loadu_ps(s + 5 * C),
+                   a6 = _mm256_loadu_ps(s + 6 * C), a7 = _mm256_loadu_ps(s + 7 * C);
+      const __m256 t0 = _mm256_unpacklo_ps(a0, a1), t1 = _mm256_unpackhi_ps(a0, a1), t2 = _mm256_unpacklo_ps(a2, a3),
+                   t3 = _mm256_unpackhi_ps(a2, a3), t4 = _mm256_unpacklo_ps(a4, a5), t5 = _mm256_unpackhi_ps(a4, a5),
+                   t6 = _mm256_unpacklo_ps(a6, a7), t7 = _mm256_unpackhi_ps(a6, a7);
+      const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+                   u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+                   u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+                   u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+      float* d = dst + c * R + r;
+      _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+      _mm256_storeu_ps(d + R, _mm256_permute2f128_ps(u1, u5, 0x20));
+      _mm256_storeu_ps(d + 2 * R, _mm256_permute2f128_ps(u2, u6, 0x20));
+      _mm256_storeu_ps(d + 3 * R, _mm256_permute2f128_ps(u3, u7, 0x20));
+      _mm256_storeu_ps(d + 4 * R, _mm256_permute2f128_ps(u0, u4, 0x31));
+      _mm256_storeu_ps(d + 5 * R, _mm256_permute2f128_ps(u1, u5, 0x31));
+      _mm256_storeu_ps(d + 6 * R, _mm256_permute2f128_ps(u2, u6, 0x31));
+      _mm256_storeu_ps(d + 7 * R, _mm256_permute2f128_ps(u3, u7, 0x31));
+    }
+  for (int64_t r = 0; r < R; ++r)   // edges: the last C % 8 columns, and the last R % 8 rows
+    for (int64_t c = (r < R8 ? C8 : 0); c < C; ++c) dst[c * R + r] = src[r * C + c];
+}
+#endif
+
+using TransposeFn = void (*)(const float*, float*, int64_t, int64_t);
+
+TransposeFn pick_transpose_fn() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return transpose_avx2;
+#endif
+  return transpose_baseline;
+}
+
+void transpose(const float* src, float* dst, int64_t R, int64_t C) {
+  static const TransposeFn fn = pick_transpose_fn();
+  fn(src, dst, R, C);
+}
+
+void run(const Tensor& x, const Tensor& w, const Tensor& out, int64_t nnz) {
+  const int64_t N = x.size(0), I = x.size(1), O = w.size(0);
+  float* y = out.data<float>();
+  if (N == 0 || O == 0) return;
+  const Csr& c = compressed(w.data<float>(), O, I, nnz);
+  Workspace& ws = workspace();
+  ws.xT.resize(static_cast<size_t>(I * N));
+  ws.yT.resize(static_cast<size_t>(O * N));
+  transpose(x.data<float>(), ws.xT.data(), N, I);   // xT[I][N]
+
+  static const BlockFn block = pick_block_fn();
+  const int64_t blocks = (N + kBlock - 1) / kBlock;
+  const float* xT = ws.xT.data();
+  float* yT = ws.yT.data();
+#pragma omp parallel for schedule(static) if (blocks > 1 && nnz * N > (1 << 20))
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t n0 = b * kBlock, nb = std::min(kBlock, N - n0);
+    block(c.row_begin.data(), c.col.data(), c.val.data(), xT, yT, O, N, n0, nb);
+  }
+  transpose(yT, y, O, N);   // y[N][O]
+}
+
+int64_t count_nonzero(const Tensor& w) { return count_nonzero(w.data<float>(), w.numel()); }
+
+}  // namespace
+
+bool sparse_linear_forward(const Tensor& x, const Tensor& w, const Tensor& out) {
+  check_args(x, w, out);
+  // Count in chunks and give up as soon as the limit is passed: a dense layer costs a quarter scan.
+  const auto limit = static_cast<int64_t>(kSparseLinearMaxDensity * static_cast<double>(w.numel()));
+  const float* pw = w.data<float>();
+  const int64_t n = w.numel();
+  constexpr int64_t kChunk = 4096;
+  int64_t nnz = 0;
+  for (int64_t i = 0; i < n; i += kChunk) {
+    nnz += count_nonzero(pw + i, std::min(kChunk, n - i));
+    if (nnz > limit) return false;
+  }
+  run(x, w, out, nnz);
+  return true;
+}
+
+void sparse_linear_forward_always(const Tensor& x, const Tensor& w, const Tensor& out) {
+  check_args(x, w, out);
+  run(x, w, out, count_nonzero(w));
+}
+
+}  // namespace sdd::cpu

@@ -1,0 +1,27 @@
+// engine/cpu/sparse_linear_cpu.h — the forward product of a linear layer whose weight is mostly zero
+// (a pruned layer: masked training keeps pruned weights exactly 0), computed from the nonzero weights
+// only. CPU only; ops::linear uses it when the weight's density is below kSparseLinearMaxDensity and
+// falls back to the dense cblas_sgemm otherwise.
+//
+// The result is the same product as the dense one (zeros contribute nothing), summed in a different
+// order, so it agrees with sgemm to float rounding. It is a pure function of (x, w): the path taken
+// depends only on the weight values, so a run is reproducible whichever path its layers take.
+#pragma once
+#include <cstdint>
+
+#include "engine/tensor.h"
+
+namespace sdd::cpu {
+
+// Densities at or below this use the sparse kernel (measured crossover on AVX2 machines:
+// bench/sparse_linear_bench.cpp).
+constexpr double kSparseLinearMaxDensity = 0.25;
+
+// out[N,O] = x[N,I] @ w[O,I]^T (no bias) when nnz(w) <= kSparseLinearMaxDensity * O * I; returns false
+// and leaves out untouched otherwise. x, w, out: contiguous f32 CPU tensors.
+bool sparse_linear_forward(const Tensor& x, const Tensor& w, const Tensor& out);
+
+// Always the sparse kernel, whatever the density (tests and benches).
+void sparse_linear_forward_always(const Tensor& x, const Tensor& w, const Tensor& out);
+
+}  // namespace sdd::cpu

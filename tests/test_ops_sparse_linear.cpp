@@ -1,0 +1,132 @@
+// tests/test_ops_sparse_linear.cpp — the CPU sparse forward of pruned linear layers
+// (engine/cpu/sparse_linear_cpu.h) against sgemm: odd batch sizes (full and partial 64-row blocks),
+// the density threshold, and the cached nonzero pattern when values change, when a pruned weight
+// comes back (regain) and when more weights are pruned; ops::linear on a pruned weight.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "engine/cpu/cpu_backend.h"
+#include "engine/cpu/sparse_linear_cpu.h"
+#include "engine/ops.h"
+#include "engine/tensor.h"
+#include "tests/support/allclose.h"
+
+using namespace sdd;
+using sdd::test::allclose;
+
+namespace {
+
+std::vector<float> random_values(size_t n, double density, uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  std::uniform_real_distribution<float> keep(0.f, 1.f);
+  std::vector<float> v(n);
+  for (float& x : v) x = keep(gen) < density ? nd(gen) : 0.f;
+  return v;
+}
+
+Tensor dense_product(const Tensor& x, const Tensor& w) {
+  Tensor ref = Tensor::empty({x.size(0), w.size(0)}, DType::f32);
+  cpu::gemm(false, true, 1.f, x, w, 0.f, ref);
+  return ref;
+}
+
+}  // namespace
+
+TEST_CASE("sparse linear forward equals sgemm for full and partial row blocks", "[ops]") {
+  for (const int64_t N : {int64_t{1}, int64_t{63}, int64_t{64}, int64_t{65}, int64_t{130}}) {
+    for (const double density : {0.0, 0.05, 0.2, 1.0}) {
+      const int64_t I = 37, O = 19;
+      const Tensor x = Tensor::from_vector(random_values(static_cast<size_t>(N * I), 1.0, 3), {N, I});
+      const Tensor w = Tensor::from_vector(random_values(static_cast<size_t>(O * I), density, 4), {O, I});
+      Tensor got = Tensor::full({N, O}, NAN);
+      cpu::sparse_linear_forward_always(x, w, got);
+      INFO("N " << N << " density " << density);
+      REQUIRE(allclose(got, dense_product(x, w), 1e-5, 1e-5));
+    }
+  }
+}
+
+TEST_CASE("sparse linear forward is taken only at or below the density threshold", "[ops]") {
+  const int64_t N = 8, I = 40, O = 10;
+  const Tensor x = Tensor::from_vector(random_values(static_cast<size_t>(N * I), 1.0, 5), {N, I});
+  std::vector<float> wv(static_cast<size_t>(O * I), 0.f);
+  const auto limit = static_cast<size_t>(cpu::kSparseLinearMaxDensity * static_cast<double>(wv.size()));
+  for (size_t i = 0; i < limit; ++i) wv[i * 3 % wv.size()] = 0.5f + static_cast<float>(i % 7);
+  Tensor out = Tensor::full({N, O}, NAN);
+  REQUIRE(cpu::sparse_linear_forward(x, Tensor::from_vector(wv, {O, I}), out));
+  REQUIRE(allclose(out, dense_product(x, Tensor::from_vector(wv, {O, I})), 1e-5, 1e-5));
+  // one more nonzero than the threshold allows: the dense path, out untouched
+  for (size_t i = 0; i < wv.size(); ++i)
+    if (wv[i] == 0.f) {
+      wv[i] = 1.f;
+      break;
+    }
+  Tensor untouched = Tensor::full({N, O}, 7.f);
+  REQUIRE_FALSE(cpu::sparse_linear_forward(x, Tensor::from_vector(wv, {O, I}), untouched));
+  for (float v : untouched.to_vector<float>()) REQUIRE(v == 7.f);
+}
+
+TEST_CASE("sparse linear pattern cache follows value changes, regained and newly pruned weights", "[ops]") {
+  const int64_t N = 70, I = 50, O = 30;
+  const Tensor x = Tensor::from_vector(random_values(static_cast<size_t>(N * I), 1.0, 6), {N, I});
+  // One weight tensor whose storage stays in place, as a parameter in the arena does.
+  Tensor w = Tensor::from_vector(random_values(static_cast<size_t>(O * I), 0.1, 7), {O, I});
+  float* pw = w.data<float>();
+  auto check = [&](const char* what) {
+    Tensor got = Tensor::full({N, O}, NAN);
+    cpu::sparse_linear_forward_always(x, w, got);
+    INFO(what);
+    REQUIRE(allclose(got, dense_product(x, w), 1e-5, 1e-5));
+  };
+  check("first call builds the pattern");
+  for (int64_t i = 0; i < O * I; ++i)
+    if (pw[i] != 0.f) pw[i] *= -1.5f;
+  check("same pattern, new values");
+  int64_t regained = 0;
+  for (int64_t i = 0; i < O * I && regained < 3; ++i)
+    if (pw[i] == 0.f) {
+      pw[i] = 2.f;
+      ++regained;
+    }
+  check("a pruned weight came back (regain): the pattern no longer covers every nonzero");
+  int64_t pruned = 0;
+  for (int64_t i = 0; i < O * I; ++i)
+    if (pw[i] != 0.f && ++pruned % 2 == 0) pw[i] = 0.f;
+  check("half the weights pruned: the pattern is rebuilt smaller");
+  pw[0] = 0.f;
+  pw[O * I - 1] = 3.f;
+  check("first entry pruned, last entry regained");
+}
+
+TEST_CASE("ops::linear with a pruned weight: values and gradients equal the dense computation", "[ops]") {
+  const int64_t N = 66, I = 45, O = 12;
+  const std::vector<float> xv = random_values(static_cast<size_t>(N * I), 1.0, 8);
+  const std::vector<float> wv = random_values(static_cast<size_t>(O * I), 0.08, 9);
+  const std::vector<float> bv = random_values(static_cast<size_t>(O), 1.0, 10);
+  Tensor x = Tensor::from_vector(xv, {N, I}), w = Tensor::from_vector(wv, {O, I}), b = Tensor::from_vector(bv, {O});
+  x.set_requires_grad(true);
+  w.set_requires_grad(true);
+  Tensor y = ops::linear(x, w, b);
+  // reference: y[n][o] = b[o] + sum_i x[n][i] w[o][i] in double
+  const std::vector<float> yv = y.to_vector<float>();
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t o = 0; o < O; ++o) {
+      double r = bv[static_cast<size_t>(o)];
+      for (int64_t i = 0; i < I; ++i) r += static_cast<double>(xv[static_cast<size_t>(n * I + i)]) * wv[static_cast<size_t>(o * I + i)];
+      REQUIRE(std::fabs(yv[static_cast<size_t>(n * O + o)] - r) < 1e-4 * (1.0 + std::fabs(r)));
+    }
+  ops::sum(y).backward();
+  // d sum(y) / dx[n][i] = sum_o w[o][i];  d / dw[o][i] = sum_n x[n][i] (dense, pruned entries too)
+  const std::vector<float> gx = x.grad().to_vector<float>(), gw = w.grad().to_vector<float>();
+  for (int64_t i = 0; i < I; ++i) {
+    double sw = 0, sx = 0;
+    for (int64_t o = 0; o < O; ++o) sw += wv[static_cast<size_t>(o * I + i)];
+    for (int64_t n = 0; n < N; ++n) sx += xv[static_cast<size_t>(n * I + i)];
+    REQUIRE(std::fabs(gx[static_cast<size_t>(i)] - sw) < 1e-4 * (1.0 + std::fabs(sw)));
+    for (int64_t o = 0; o < O; ++o) REQUIRE(std::fabs(gw[static_cast<size_t>(o * I + i)] - sx) < 1e-4 * (1.0 + std::fabs(sx)));
+  }
+}
