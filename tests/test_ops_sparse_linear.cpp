@@ -130,3 +130,46 @@ TEST_CASE("ops::linear with a pruned weight: values and gradients equal the dens
     for (int64_t o = 0; o < O; ++o) REQUIRE(std::fabs(gw[static_cast<size_t>(o * I + i)] - sx) < 1e-4 * (1.0 + std::fabs(sx)));
   }
 }
+
+TEST_CASE("sparse weight gradient: support entries equal sgemm, other entries untouched", "[ops]") {
+  for (const int64_t N : {int64_t{1}, int64_t{31}, int64_t{32}, int64_t{100}}) {
+    const int64_t I = 23, O = 9;
+    const Tensor gy = Tensor::from_vector(random_values(static_cast<size_t>(N * O), 1.0, 11), {N, O});
+    const Tensor x = Tensor::from_vector(random_values(static_cast<size_t>(N * I), 1.0, 12), {N, I});
+    std::vector<float> sup = random_values(static_cast<size_t>(O * I), 0.1, 13);
+    for (float& v : sup) v = v != 0.f ? 1.f : 0.f;
+    const Tensor support = Tensor::from_vector(sup, {O, I});
+    const std::vector<float> start = random_values(static_cast<size_t>(O * I), 1.0, 14);
+    Tensor acc = Tensor::from_vector(start, {O, I});
+    cpu::sparse_linear_weight_grad_always(gy, x, support, acc);
+    Tensor full = Tensor::from_vector(start, {O, I});
+    cpu::gemm(true, false, 1.f, gy, x, 1.f, full);
+    const std::vector<float> got = acc.to_vector<float>(), want = full.to_vector<float>();
+    for (size_t i = 0; i < got.size(); ++i) {
+      INFO("N " << N << " entry " << i << " support " << sup[i]);
+      if (sup[i] != 0.f)
+        REQUIRE(std::fabs(got[i] - want[i]) <= 1e-4f * (1.f + std::fabs(want[i])));
+      else
+        REQUIRE(got[i] == start[i]);
+    }
+  }
+}
+
+TEST_CASE("sparse weight gradient is taken only up to its density threshold", "[ops]") {
+  const int64_t N = 4, I = 20, O = 10;
+  const Tensor gy = Tensor::from_vector(random_values(static_cast<size_t>(N * O), 1.0, 15), {N, O});
+  const Tensor x = Tensor::from_vector(random_values(static_cast<size_t>(N * I), 1.0, 16), {N, I});
+  std::vector<float> sup(static_cast<size_t>(O * I), 0.f);
+  const auto limit = static_cast<size_t>(cpu::kSparseWeightGradMaxDensity * static_cast<double>(sup.size()));
+  for (size_t i = 0; i < limit; ++i) sup[i * 7 % sup.size()] = 1.f;
+  Tensor acc = Tensor::zeros({O, I});
+  REQUIRE(cpu::sparse_linear_weight_grad(gy, x, Tensor::from_vector(sup, {O, I}), acc));
+  for (size_t i = 0; i < sup.size(); ++i)
+    if (sup[i] == 0.f) {
+      sup[i] = 1.f;
+      break;
+    }
+  Tensor untouched = Tensor::full({O, I}, 5.f);
+  REQUIRE_FALSE(cpu::sparse_linear_weight_grad(gy, x, Tensor::from_vector(sup, {O, I}), untouched));
+  for (float v : untouched.to_vector<float>()) REQUIRE(v == 5.f);
+}

@@ -7,6 +7,7 @@
 #include "engine/cpu/sparse_linear_cpu.h"
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "engine/errors.h"
@@ -132,7 +133,17 @@ struct Pattern {
 
 struct Workspace {
   std::vector<Pattern> patterns;   // a few layers
-  std::vector<float> xT, yT;
+  std::vector<float> yT, gT;
+  // Transposed layer inputs, remembered by tensor identity: the backward of a layer reuses the
+  // transpose its forward made (a few entries: one per layer of a small network).
+  struct Transposed {
+    std::weak_ptr<Storage> storage;   // expired or different: another tensor
+    size_t offset = 0;
+    int64_t R = 0, C = 0;
+    std::vector<float> data;          // [C][R]
+    uint64_t last_use = 0;
+  };
+  std::vector<Transposed> inputs;
   uint64_t clock = 0;
 };
 
@@ -164,7 +175,9 @@ void build_pattern(Pattern& p, const float* w, int64_t O, int64_t I, int64_t nnz
 }
 
 // The compressed rows of w with its current values.
-const Csr& compressed(const float* w, int64_t O, int64_t I, int64_t nnz) {
+// exact: reuse a cached pattern only when it is exactly the nonzero set (gradient supports); otherwise
+// a pattern that covers every nonzero and is at most a quarter larger is reused (weights).
+const Csr& compressed(const float* w, int64_t O, int64_t I, int64_t nnz, bool exact) {
   Workspace& ws = workspace();
   ++ws.clock;
   Pattern* hit = nullptr;
@@ -173,7 +186,7 @@ const Csr& compressed(const float* w, int64_t O, int64_t I, int64_t nnz) {
   if (hit != nullptr) {
     Csr& c = hit->csr;
     const int64_t size = static_cast<int64_t>(c.col.size());
-    if (size >= nnz && size <= nnz + nnz / 4 + 64) {
+    if (size >= nnz && size <= (exact ? nnz : nnz + nnz / 4 + 64)) {
       int64_t covered = 0;
       for (int64_t o = 0; o < O; ++o) {
         const float* row = w + o * I;
@@ -262,19 +275,49 @@ void transpose(const float* src, float* dst, int64_t R, int64_t C) {
   fn(src, dst, R, C);
 }
 
+// x [R, C] transposed to [C][R]; the same tensor (same storage and offset, still alive) asked for again
+// gets the stored transpose (tensors are not modified in place between a forward and its backward).
+const float* transposed_input(const Tensor& x) {
+  Workspace& ws = workspace();
+  ++ws.clock;
+  const std::shared_ptr<TensorImpl>& impl = x.impl_ptr();
+  const int64_t R = x.size(0), C = x.size(1);
+  Workspace::Transposed* slot = nullptr;
+  for (Workspace::Transposed& t : ws.inputs)
+    if (t.storage.lock() == impl->storage && t.offset == impl->offset && t.R == R && t.C == C) {
+      t.last_use = ws.clock;
+      return t.data.data();
+    }
+  constexpr size_t kMaxInputs = 4;
+  if (ws.inputs.size() < kMaxInputs) {
+    ws.inputs.emplace_back();
+    slot = &ws.inputs.back();
+  } else {
+    slot = &ws.inputs.front();
+    for (Workspace::Transposed& t : ws.inputs)
+      if (t.last_use < slot->last_use) slot = &t;
+  }
+  slot->storage = impl->storage;
+  slot->offset = impl->offset;
+  slot->R = R;
+  slot->C = C;
+  slot->data.resize(static_cast<size_t>(R * C));
+  slot->last_use = ws.clock;
+  transpose(x.data<float>(), slot->data.data(), R, C);
+  return slot->data.data();
+}
+
 void run(const Tensor& x, const Tensor& w, const Tensor& out, int64_t nnz) {
   const int64_t N = x.size(0), I = x.size(1), O = w.size(0);
   float* y = out.data<float>();
   if (N == 0 || O == 0) return;
-  const Csr& c = compressed(w.data<float>(), O, I, nnz);
+  const Csr& c = compressed(w.data<float>(), O, I, nnz, /*exact=*/false);
   Workspace& ws = workspace();
-  ws.xT.resize(static_cast<size_t>(I * N));
+  const float* xT = transposed_input(x);   // xT[I][N]
   ws.yT.resize(static_cast<size_t>(O * N));
-  transpose(x.data<float>(), ws.xT.data(), N, I);   // xT[I][N]
 
   static const BlockFn block = pick_block_fn();
   const int64_t blocks = (N + kBlock - 1) / kBlock;
-  const float* xT = ws.xT.data();
   float* yT = ws.yT.data();
 #pragma omp parallel for schedule(static) if (blocks > 1 && nnz * N > (1 << 20))
   for (int64_t b = 0; b < blocks; ++b) {
@@ -286,20 +329,98 @@ void run(const Tensor& x, const Tensor& w, const Tensor& out, int64_t nnz) {
 
 int64_t count_nonzero(const Tensor& w) { return count_nonzero(w.data<float>(), w.numel()); }
 
+// nnz of p[0..n) when it is at most `limit`, else -1 (stops counting once past the limit).
+int64_t count_nonzero_upto(const float* p, int64_t n, int64_t limit) {
+  constexpr int64_t kChunk = 4096;
+  int64_t nnz = 0;
+  for (int64_t i = 0; i < n; i += kChunk) {
+    nnz += count_nonzero(p + i, std::min(kChunk, n - i));
+    if (nnz > limit) return -1;
+  }
+  return nnz;
+}
+
+// ---------------------------------------------------------------- weight gradient on a support
+
+using DotRowFn = void (*)(const int64_t*, const int32_t*, const float*, const float*, float*, int64_t, int64_t,
+                          int64_t);
+
+// acc[o * I + col[k]] += dot(gT[o][0..N), xT[col[k]][0..N)) for the entries k of row o.
+void dot_rows_baseline(const int64_t* row_begin, const int32_t* col, const float* gT, const float* xT, float* acc,
+                       int64_t o, int64_t N, int64_t I) {
+  const float* g = gT + o * N;
+  for (int64_t k = row_begin[o]; k < row_begin[o + 1]; ++k) {
+    const float* xs = xT + static_cast<int64_t>(col[k]) * N;
+    float s = 0.f;
+    for (int64_t n = 0; n < N; ++n) s += g[n] * xs[n];
+    acc[o * I + col[k]] += s;
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma"))) void dot_rows_avx2(const int64_t* row_begin, const int32_t* col, const float* gT,
+                                                       const float* xT, float* acc, int64_t o, int64_t N, int64_t I) {
+  const float* g = gT + o * N;
+  const int64_t N32 = N - N % 32;
+  for (int64_t k = row_begin[o]; k < row_begin[o + 1]; ++k) {
+    const float* xs = xT + static_cast<int64_t>(col[k]) * N;
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    for (int64_t n = 0; n < N32; n += 32) {
+      s0 = _mm256_fmadd_ps(_mm256_loadu_ps(g + n), _mm256_loadu_ps(xs + n), s0);
+      s1 = _mm256_fmadd_ps(_mm256_loadu_ps(g + n + 8), _mm256_loadu_ps(xs + n + 8), s1);
+      s2 = _mm256_fmadd_ps(_mm256_loadu_ps(g + n + 16), _mm256_loadu_ps(xs + n + 16), s2);
+      s3 = _mm256_fmadd_ps(_mm256_loadu_ps(g + n + 24), _mm256_loadu_ps(xs + n + 24), s3);
+    }
+    const __m256 s = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    float t = _mm_cvtss_f32(h);
+    for (int64_t n = N32; n < N; ++n) t += g[n] * xs[n];
+    acc[o * I + col[k]] += t;
+  }
+}
+#endif
+
+DotRowFn pick_dot_rows_fn() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return dot_rows_avx2;
+#endif
+  return dot_rows_baseline;
+}
+
+void check_grad_args(const Tensor& gy, const Tensor& x, const Tensor& support, const Tensor& acc) {
+  SDD_CHECK(gy.dtype() == DType::f32 && x.dtype() == DType::f32 && support.dtype() == DType::f32 &&
+                acc.dtype() == DType::f32 && gy.dim() == 2 && x.dim() == 2 && gy.size(0) == x.size(0) &&
+                support.numel() == gy.size(1) * x.size(1) && acc.numel() == support.numel(),
+            "sparse_linear_weight_grad: gy " << gy.str() << ", x " << x.str() << ", support " << support.str()
+                                             << ", acc " << acc.str());
+}
+
+void run_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& support, const Tensor& acc, int64_t nnz) {
+  const int64_t N = x.size(0), I = x.size(1), O = gy.size(1);
+  if (N == 0 || O == 0 || I == 0) return;
+  const Csr& c = compressed(support.data<float>(), O, I, nnz, /*exact=*/true);
+  Workspace& ws = workspace();
+  const float* xT = transposed_input(x);             // xT[I][N]
+  ws.gT.resize(static_cast<size_t>(O * N));
+  transpose(gy.data<float>(), ws.gT.data(), N, O);   // gT[O][N]
+  static const DotRowFn dot_rows = pick_dot_rows_fn();
+  const float* gT = ws.gT.data();
+  float* pa = acc.data<float>();
+#pragma omp parallel for schedule(static) if (nnz * N > (1 << 22))
+  for (int64_t o = 0; o < O; ++o) dot_rows(c.row_begin.data(), c.col.data(), gT, xT, pa, o, N, I);
+}
+
 }  // namespace
 
 bool sparse_linear_forward(const Tensor& x, const Tensor& w, const Tensor& out) {
   check_args(x, w, out);
-  // Count in chunks and give up as soon as the limit is passed: a dense layer costs a quarter scan.
+  // Counting stops as soon as the limit is passed: a dense layer costs a quarter scan.
   const auto limit = static_cast<int64_t>(kSparseLinearMaxDensity * static_cast<double>(w.numel()));
-  const float* pw = w.data<float>();
-  const int64_t n = w.numel();
-  constexpr int64_t kChunk = 4096;
-  int64_t nnz = 0;
-  for (int64_t i = 0; i < n; i += kChunk) {
-    nnz += count_nonzero(pw + i, std::min(kChunk, n - i));
-    if (nnz > limit) return false;
-  }
+  const int64_t nnz = count_nonzero_upto(w.data<float>(), w.numel(), limit);
+  if (nnz < 0) return false;
   run(x, w, out, nnz);
   return true;
 }
@@ -307,6 +428,20 @@ bool sparse_linear_forward(const Tensor& x, const Tensor& w, const Tensor& out) 
 void sparse_linear_forward_always(const Tensor& x, const Tensor& w, const Tensor& out) {
   check_args(x, w, out);
   run(x, w, out, count_nonzero(w));
+}
+
+bool sparse_linear_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& support, const Tensor& acc) {
+  check_grad_args(gy, x, support, acc);
+  const auto limit = static_cast<int64_t>(kSparseWeightGradMaxDensity * static_cast<double>(support.numel()));
+  const int64_t nnz = count_nonzero_upto(support.data<float>(), support.numel(), limit);
+  if (nnz < 0) return false;
+  run_weight_grad(gy, x, support, acc, nnz);
+  return true;
+}
+
+void sparse_linear_weight_grad_always(const Tensor& gy, const Tensor& x, const Tensor& support, const Tensor& acc) {
+  check_grad_args(gy, x, support, acc);
+  run_weight_grad(gy, x, support, acc, count_nonzero(support));
 }
 
 }  // namespace sdd::cpu

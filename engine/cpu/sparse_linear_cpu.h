@@ -24,4 +24,12 @@ bool sparse_linear_forward(const Tensor& x, const Tensor& w, const Tensor& out);
 // Always the sparse kernel, whatever the density (tests and benches).
 void sparse_linear_forward_always(const Tensor& x, const Tensor& w, const Tensor& out);
 
+// The weight gradient on a support (engine/optim/grad_support.h): acc[o,i] += sum_n gy[n,o] * x[n,i]
+// for the entries where support[o,i] != 0, one dot product of length N each; other entries of acc are
+// left alone. Taken when the support has at most kSparseWeightGradMaxDensity nonzeros (returns false
+// and leaves acc untouched otherwise). gy [N,O], x [N,I], support and acc [O,I]: f32 CPU, contiguous.
+constexpr double kSparseWeightGradMaxDensity = 0.15;
+bool sparse_linear_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& support, const Tensor& acc);
+void sparse_linear_weight_grad_always(const Tensor& gy, const Tensor& x, const Tensor& support, const Tensor& acc);
+
 }  // namespace sdd::cpu

@@ -1,13 +1,15 @@
 // engine/ops/linalg.cpp — dispatch of matmul and linear (GEMM + row bias) with their gradients:
 //   matmul  c = a @ b:          ga = gc @ b^T,  gb = a^T @ gc
 //   linear  y = x @ w^T + b:    gx = gy @ w,    gw = gy^T @ x,   gb = sum_rows(gy)
-// (a CPU weight with at most 25% nonzeros: y from its nonzeros only, engine/cpu/sparse_linear_cpu.h)
+// (CPU: a weight with at most 25% nonzeros gives y from its nonzeros only, and gw is computed only on
+// the gradient support a momentum-free masked SGD registers, engine/optim/grad_support.h)
 // Performance: when a weight is a leaf whose gradient buffer exists (a view into the flat gradient
 // arena), its gradient GEMM accumulates straight into that buffer (beta = 1) instead of producing a
 // temporary that autograd then adds in: the same sum, without a [O,I] allocation and an extra pass.
 #include "engine/ops.h"
 #include "engine/cpu/sparse_linear_cpu.h"
 #include "engine/ops/dispatch.h"
+#include "engine/optim/grad_support.h"
 #include "engine/ops/op_checks.h"
 
 namespace sdd::ops {
@@ -91,8 +93,11 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
                        if (needs[1]) {
                          const Tensor acc = leaf_grad_buffer(wleaf);
                          if (acc.defined()) {
-                           // w.grad[O,I] += gy^T @ x
-                           SDD_DISPATCH(gy.device(), gemm, true, false, 1.f, gy, xd, 1.f, acc);
+                           // w.grad[O,I] += gy^T @ x; on the CPU only where the optimizer reads it
+                           // when that is a small part of the weight (engine/optim/grad_support.h)
+                           const Tensor support = gy.device().is_cpu() ? optim::grad_support(wleaf) : Tensor();
+                           if (!support.defined() || !cpu::sparse_linear_weight_grad(gy, xd, support, acc))
+                             SDD_DISPATCH(gy.device(), gemm, true, false, 1.f, gy, xd, 1.f, acc);
                          } else {
                            g[1] = gemm_new(true, false, gy, xd);  // [N,O]^T @ [N,I]
                          }

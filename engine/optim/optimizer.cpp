@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "engine/ops/dispatch.h"
+#include "engine/optim/grad_support.h"
 
 namespace sdd::optim {
 
@@ -22,6 +23,26 @@ void Optimizer::set_mask(const Tensor& mask, const Tensor& reset) {
   if (reset.defined()) check_arena(reset, fp_, "reset");
   mask_ = mask;
   reset_ = reset;
+  update_grad_supports();
+}
+
+Optimizer::~Optimizer() {
+  if (!supports_registered_) return;
+  for (const Tensor& t : fp_.tensors) clear_grad_support(t);
+}
+
+void Optimizer::update_grad_supports() {
+  if (fp_.tensors.size() != fp_.entries.size()) return;
+  const bool on = mask_.defined() && reads_only_kept_gradients();
+  if (!on && !supports_registered_) return;
+  for (size_t i = 0; i < fp_.entries.size(); ++i) {
+    const nn::FlatEntry& e = fp_.entries[i];
+    if (on)
+      set_grad_support(fp_.tensors[i], Tensor::view_of(mask_, e.offset, e.shape));
+    else
+      clear_grad_support(fp_.tensors[i]);
+  }
+  supports_registered_ = on;
 }
 
 void Optimizer::load_state_tensors(const nn::NamedTensors& state, int64_t steps) {

@@ -20,7 +20,7 @@ namespace sdd::optim {
 class Optimizer {
  public:
   explicit Optimizer(nn::FlatParams fp) : fp_(std::move(fp)) {}
-  virtual ~Optimizer() = default;
+  virtual ~Optimizer();
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
 
@@ -28,7 +28,9 @@ class Optimizer {
   virtual void step(double lr) = 0;
   void zero_grad() { fp_.zero_grad(); }
 
-  // mask / reset: f32 [total] on the arena's device, or undefined (no mask / pruned -> 0).
+  // mask / reset: f32 [total] on the arena's device, or undefined (no mask / pruned -> 0). An optimizer
+  // that keeps no per-element state registers the mask slices as its parameters' gradient supports
+  // (engine/optim/grad_support.h): gradients of pruned weights are then not computed where that pays.
   void set_mask(const Tensor& mask, const Tensor& reset = Tensor());
   const Tensor& mask() const { return mask_; }
   const Tensor& reset() const { return reset_; }
@@ -43,6 +45,11 @@ class Optimizer {
   const nn::FlatParams& flat() const { return fp_; }
 
  protected:
+  // True when step() never reads the gradient of a masked-out entry (no state takes it).
+  virtual bool reads_only_kept_gradients() const { return false; }
+  void update_grad_supports();
+  bool supports_registered_ = false;
+
   nn::FlatParams fp_;
   Tensor mask_, reset_;
   int64_t steps_ = 0;
@@ -61,6 +68,9 @@ class Sgd : public Optimizer {
   nn::NamedTensors state_tensors() const override;
   const Tensor& momentum_buffer() const { return buf_; }   // f32 [total] (zeros when momentum 0)
   const SgdOptions& options() const { return opt_; }
+
+ protected:
+  bool reads_only_kept_gradients() const override { return opt_.momentum == 0.0; }
 
  private:
   SgdOptions opt_;

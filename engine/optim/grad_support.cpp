@@ -1,0 +1,68 @@
+// engine/optim/grad_support.cpp — the gradient-support registry (see the header). Thread-safe: data-
+// parallel replicas register and look up from their own threads.
+#include "engine/optim/grad_support.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "engine/errors.h"
+
+namespace sdd::optim {
+
+namespace {
+
+// One registration: the parameter (weakly: a freed parameter or a re-flattened arena invalidates it)
+// and its support.
+struct Entry {
+  std::weak_ptr<TensorImpl> param;
+  std::weak_ptr<Storage> storage;
+  size_t offset = 0;
+  Tensor support;
+};
+
+struct Registry {
+  std::mutex mu;
+  std::map<const TensorImpl*, Entry> supports;
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+}  // namespace
+
+void set_grad_support(const Tensor& param, const Tensor& support) {
+  SDD_CHECK(support.defined() && support.dtype() == DType::f32 && support.numel() == param.numel() &&
+                support.device() == param.device(),
+            "gradient support " << (support.defined() ? support.str() : std::string("undefined")) << " for parameter "
+                                << param.str());
+  const std::shared_ptr<TensorImpl>& impl = param.impl_ptr();
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  r.supports[impl.get()] = Entry{impl, impl->storage, impl->offset, support};
+}
+
+void clear_grad_support(const Tensor& param) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  r.supports.erase(param.impl_ptr().get());
+}
+
+Tensor grad_support(const Tensor& param) {
+  if (!param.defined()) return Tensor();
+  const std::shared_ptr<TensorImpl>& impl = param.impl_ptr();
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  const auto it = r.supports.find(impl.get());
+  if (it == r.supports.end()) return Tensor();
+  const Entry& e = it->second;
+  if (e.param.lock() != impl || e.storage.lock() != impl->storage || e.offset != impl->offset) {
+    r.supports.erase(it);   // a stale registration (another tensor at a reused address, or a moved arena)
+    return Tensor();
+  }
+  return e.support;
+}
+
+}  // namespace sdd::optim

@@ -1,0 +1,27 @@
+// engine/optim/grad_support.h — which entries of a parameter's gradient anybody reads.
+//
+// Masked SGD without momentum (the MNIST MLP presets) keeps no per-element state: the gradient of a
+// pruned weight is computed, then discarded when the step writes the weight back to 0. While such an
+// optimizer holds a mask, it registers each parameter's mask slice here as the parameter's "gradient
+// support"; the CPU linear layer then computes its weight gradient only on the support
+// (engine/cpu/sparse_linear_cpu.h) and leaves the other entries as zero_grad left them. Every value the
+// run can observe (weights, model files, loggers, checkpoints: momentum-free SGD has no state arena)
+// is unchanged; only unread gradient entries stay 0.
+//
+// Optimizers with state (SGD with momentum, Adam) never register: their state takes the gradient of
+// pruned weights (SPEC 7.3), so those gradients are computed in full. The registry is keyed by the
+// parameter's TensorImpl and checks that it still points at the same arena slice; the optimizer removes
+// its entries when its mask changes or it is destroyed.
+#pragma once
+#include "engine/tensor.h"
+
+namespace sdd::optim {
+
+// support: f32 with param's numel, on param's device (1 = read, 0 = never read); a view that must stay
+// alive while registered (the optimizer's mask arena).
+void set_grad_support(const Tensor& param, const Tensor& support);
+void clear_grad_support(const Tensor& param);
+// The registered support of param, or an undefined tensor (every entry is read).
+Tensor grad_support(const Tensor& param);
+
+}  // namespace sdd::optim
