@@ -8,6 +8,8 @@
 //   sparsedd dataset NAME [flags]              the splits after the training-set transformations
 //   sparsedd report DIR... [--out DIR]         report.csv/.md/.svg/.png of one or more experiments
 //   -d / --display_output_location             print where the results go (one line per level) and exit
+// Data parallelism: --gpu=0,1,2,3 trains one replica per GPU in this process (SPARSEDD_CPU_REPLICAS=N:
+// N CPU replicas); `mpirun -np N sparsedd ...` runs one replica per process, only rank 0 prints and writes.
 // No or an unknown command prints the welcome text and exits 1.
 #include <cstdio>
 #include <exception>
@@ -50,6 +52,11 @@ void run_one(const sdd::exp::Experiment& e) {
   static bool warned = false;  // the no-CUDA warning is printed once per process
   std::ostringstream warn;
   exp::RunContext ctx = exp::make_run_context(e.global, warn);
+  if (!ctx.writes_files()) {   // an MPI rank other than 0 (mpirun -np N): it trains silently
+    std::ostream silent(nullptr);
+    exp::run_experiment(e, ctx, silent);
+    return;
+  }
   if (!warned && !warn.str().empty()) {
     std::cerr << warn.str();
     warned = true;

@@ -238,3 +238,19 @@ TEST_CASE("branches: README 6 Tiny ImageNet oneshot_prune end to end", "[branche
   }
   std::filesystem::remove_all(results);
 }
+
+TEST_CASE("an iteration step that does not fit a small dataset is a one-line error, not a wrong file name", "[branches]") {
+  // 1000it is ep2 it218 at CIFAR-10's official 391 iterations per epoch; the synthetic set has 1.
+  const std::string results = fresh_dir("readme_1000it");
+  const std::string cmd = "lottery --training_steps=3ep --rewinding_steps=1000it --default_hparams=cifar_pytorch_resnet_18"
+                          " --dataset_name=cifar10 --levels=1 --fix_all_random_seeds=1" +
+                          tail_flags("cifar_pytorch_resnet_18_4", results);
+  std::string out, err;
+  const int rc = run_binary(cmd, &out, &err);
+  INFO("stdout: " << out << "\nstderr: " << err);
+  CHECK(rc == 2);
+  CHECK(err.find("does not fit the loaded training data") != std::string::npos);
+  CHECK(err.find("ep2_it218") != std::string::npos);
+  CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+  std::filesystem::remove_all(results);
+}

@@ -130,7 +130,14 @@ PhaseData::PhaseData(DataCache& cache, const Hparams& dataset, std::optional<int
 }
 
 PhaseBatch PhaseData::train_batch(const std::vector<int64_t>& order, int64_t it, int64_t epoch, uint64_t salt) const {
-  const std::vector<int64_t> idx = order_.batch(order, it);
+  return train_batch_of(order_.batch(order, it), epoch, salt);
+}
+
+std::vector<int64_t> PhaseData::train_indices(const std::vector<int64_t>& order, int64_t it) const {
+  return order_.batch(order, it);
+}
+
+PhaseBatch PhaseData::train_batch_of(const std::vector<int64_t>& idx, int64_t epoch, uint64_t salt) const {
   AugmentSpec spec;
   spec.enabled = augment_;
   spec.seed = aug_seed_ ^ (salt * 0x9E3779B97F4A7C15ull);

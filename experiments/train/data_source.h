@@ -87,6 +87,11 @@ class PhaseData {
   std::vector<int64_t> train_order(int64_t epoch) const { return order_.epoch_order(epoch); }
   // Training batch `it` of `order`; `salt` varies the augmentation draws (0 for the update pass).
   PhaseBatch train_batch(const std::vector<int64_t>& order, int64_t it, int64_t epoch, uint64_t salt = 0) const;
+  // The example indices of training batch `it` of `order` (order[it*B : (it+1)*B]).
+  std::vector<int64_t> train_indices(const std::vector<int64_t>& order, int64_t it) const;
+  // The training batch of examples `idx` (any rows of a batch: augmentation is keyed by example, so a
+  // data-parallel replica's shard equals the same rows of the whole batch).
+  PhaseBatch train_batch_of(const std::vector<int64_t>& idx, int64_t epoch, uint64_t salt = 0) const;
   // Test batch b (sequential, never augmented).
   PhaseBatch test_batch(int64_t b) const;
 

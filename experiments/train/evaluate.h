@@ -9,11 +9,13 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/nn/module.h"
 #include "experiments/step.h"
 #include "experiments/train/data_source.h"
 #include "experiments/train/metric_logger.h"
+#include "experiments/train/replicas.h"
 
 namespace sdd::exp {
 
@@ -27,6 +29,20 @@ struct EvalResult {
 
 // Runs one evaluation pass (leaves the model in eval mode).
 EvalResult evaluate(nn::Module& model, const PhaseData& data, bool train_split, int64_t epoch);
+
+// Data-parallel evaluation (replicas.h): the same batches as evaluate() (one training order drawn on
+// the calling thread, so the generator advances exactly as with one replica), batch b evaluated by
+// the replica of global rank b mod W on its device with data[r] (replica r's PhaseData). Each replica
+// accumulates its float32 sums as above; ONE all_reduce_sum of f32 [4] = (loss_sum, correct,
+// clean_correct, count) adds them (rank order), and every replica / process gets the same result.
+// Equal to evaluate() up to float rounding of the sums (counts are exact; loss_sum is added in a
+// different order). Every replica's model is left in eval mode.
+EvalResult evaluate_replicas(ReplicaSet& replicas, const std::vector<const PhaseData*>& data, bool train_split,
+                             int64_t epoch);
+
+// Logs `r` under `name` at step.iteration() and prints the verbose line (the second half of eval_callback).
+void log_eval(const std::string& name, const Step& step, const EvalResult& r, MetricLogger& logger, bool verbose,
+              bool log_clean_accuracy);
 
 // The callback: evaluate, log under `name` ("train" or "test") at step.iteration(), and when verbose
 // print `<name>\tep EEE\tit III\tloss L.LLL\tacc AA.AA%\tex N\ttime T.TTs` to stdout.

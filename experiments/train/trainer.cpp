@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "engine/autograd/autograd.h"
+#include "engine/dist/data_parallel.h"
 #include "engine/errors.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/safetensors.h"
@@ -23,6 +24,7 @@
 #include "experiments/train/metric_logger.h"
 #include "experiments/train/phase_masking.h"
 #include "experiments/train/progress.h"
+#include "experiments/train/replicas.h"
 #include "models/registry.h"
 
 namespace sdd::exp {
@@ -48,7 +50,17 @@ struct Callback {
 };
 
 // A step at the phase's ipe: unchanged when the ipe agrees, else the same (ep, it).
-Step at_ipe(const Step& s, int64_t ipe) { return s.ipe() == ipe ? s : Step::from_epoch(s.ep(), s.it(), ipe); }
+// A step whose in-epoch part does not fit the loaded data (an iteration count such as 1000it, converted
+// at the dataset's official size, on a smaller dataset) cannot keep its (ep, it): the runners name files
+// by it, so it is a user error rather than a silent re-count.
+Step at_ipe(const Step& s, int64_t ipe) {
+  if (s.ipe() == ipe) return s;
+  SDD_USER_CHECK(s.it() < ipe, "step " << s.ep_it() << " (iteration " << s.iteration() << " at " << s.ipe()
+                                       << " iterations per epoch) does not fit the loaded training data, which has only "
+                                       << ipe << " iterations per epoch; give the steps in epochs (e.g. "
+                                       << s.ep() + 1 << "ep) or use the full dataset");
+  return Step::from_epoch(s.ep(), s.it(), ipe);
+}
 
 std::vector<int64_t> milestone_iterations(const Hparams& tr, int64_t ipe) {
   std::vector<int64_t> out;
@@ -95,13 +107,50 @@ Tensor distance_reference(const nn::FlatParams& fp, const std::string& dir, cons
 
 }  // namespace
 
+namespace {
+
+// One replica's training state: its arena, mask, optimizer, data and the SDD extension terms.
+struct ReplicaState {
+  nn::FlatParams fp;
+  ArenaMask am;
+  std::unique_ptr<optim::Optimizer> optimizer;
+  std::unique_ptr<PhaseData> data;
+  std::vector<Tensor> bn_weights;   // gammas for the BN L1 term (network slimming only)
+  Tensor theta0, penalty_mask;      // distance penalty (undefined when lambda = 0)
+  bool f32_buffers = false;         // BN running statistics to keep equal to replica 0's
+};
+
+// The gradient terms added after backward (and, with replicas, after the all-reduce, identically on
+// every replica): gamma.grad += 1e-4 sign(gamma); grad += lambda^2 (theta - theta0) on weights / biases.
+void extra_gradient_terms(ReplicaState& st, double lambda) {
+  NoGradGuard ng;
+  for (const Tensor& g : st.bn_weights) {   // gamma.grad += 1e-4 * sign(gamma)
+    if (!g.requires_grad() || !g.grad().defined()) continue;
+    std::vector<float> sgn = g.to_vector<float>();
+    for (float& v : sgn) v = static_cast<float>((v > 0.f) - (v < 0.f));
+    ops::axpy_(g.grad(), 1e-4f, Tensor::from_vector(sgn, g.shape(), g.device()));
+  }
+  if (st.theta0.defined()) {   // grad += lambda^2 (theta - theta0) on weights and biases
+    Tensor diff = ops::mul(ops::sub(st.fp.params, st.theta0), st.penalty_mask);
+    ops::axpy_(st.fp.grads, static_cast<float>(lambda * lambda), diff);
+  }
+}
+
+}  // namespace
+
 PhaseResult train_phase(TrainTarget& target, const PhaseOptions& opt, RunContext& ctx) {
   SDD_CHECK(target.model != nullptr, "train_phase needs a model");
   SDD_CHECK(!opt.output_dir.empty(), "train_phase needs an output directory");
   models::Model& model = *target.model;
   const std::string& dir = opt.output_dir;
   const Hparams& tr = opt.training;
-  std::filesystem::create_directories(dir);
+  // Under mpirun only process rank 0 writes (model files, logger, checkpoint) and prints; a barrier
+  // after every write lets the other ranks read complete files.
+  dist::Communicator* pcomm =
+      ctx.process_comm && ctx.process_comm->world_size() > 1 ? ctx.process_comm.get() : nullptr;
+  const bool writer = ctx.writes_files();
+  const bool verbose = ctx.verbose && writer;
+  if (writer) std::filesystem::create_directories(dir);
   if (!ctx.data) ctx.data = std::make_shared<DataCache>(ctx.dataset_root);
   DataCache& cache = *ctx.data;
 
@@ -109,32 +158,64 @@ PhaseResult train_phase(TrainTarget& target, const PhaseOptions& opt, RunContext
   const int64_t ipe = phase_iterations_per_epoch(cache, opt.dataset);
   const Step S = at_ipe(opt.start, ipe);
   const Step E = opt.end ? at_ipe(*opt.end, ipe) : Step::from_str(tr.str("training_steps"), ipe);
-  if (model_exists(dir, E) && MetricLogger::exists(dir)) return PhaseResult{E, true, false};
+  // What the files say, decided by process rank 0 (with the generator's position, so every process
+  // draws the same unseeded data order).
+  std::vector<uint64_t> agreed = {model_exists(dir, E) && MetricLogger::exists(dir) ? 1u : 0u,
+                                  io::file_exists(checkpoint_path(dir)) ? 1u : 0u};
+  if (pcomm) {
+    const RngState g = capture_rng(global_generator());
+    agreed.insert(agreed.end(), {g.seed, g.offset, static_cast<uint64_t>(g.buffered)});
+    agree_values(*pcomm, ctx.device, agreed);
+    restore_rng(global_generator(), RngState{agreed[2], agreed[3], static_cast<int>(agreed[4])});
+  }
+  if (agreed[0] != 0) return PhaseResult{E, true, false};
 
-  // ---- model on the device, parameter arena, mask, optimizer, schedule (SPEC 6.3 steps 1-2)
+  // ---- model on the device, replicas, parameter arenas, masks, optimizers, schedule (SPEC 6.3 steps 1-2)
   model.to(ctx.device);
-  nn::FlatParams fp = nn::flatten_parameters(model);
-  ArenaMask am = build_arena_mask(target.mask, target.freeze_type, target.freeze_reference, fp);
-  std::unique_ptr<optim::Optimizer> optimizer =
-      optim::make_optimizer(tr.str("optimizer_name"), fp, tr.flt("momentum"), tr.flt("nesterov_momentum"),
-                            tr.opt_flt("weight_decay").value_or(0.0));
-  if (am.defined()) optimizer->set_mask(am.mask, am.reset);
+  SDD_CHECK(ctx.replicas.size() <= 1 || ctx.replicas.front() == ctx.device,
+            "RunContext: replica 0 is on " << ctx.replicas.front().str() << " but the device is " << ctx.device.str());
+  ReplicaSet reps(model, ctx.replicas.size() > 1 ? ctx.replicas : std::vector<Device>{ctx.device},
+                  pcomm ? ctx.process_comm : nullptr);
+  const int L = reps.local_count();
+  const bool parallel = reps.parallel();
+  std::vector<ReplicaState> st(static_cast<size_t>(L));
+  for (int r = 0; r < L; ++r) {
+    ReplicaState& s = st[static_cast<size_t>(r)];
+    s.fp = nn::flatten_parameters(reps.model(r));
+    s.am = build_arena_mask(target.mask, target.freeze_type, target.freeze_reference, s.fp);
+    s.optimizer = optim::make_optimizer(tr.str("optimizer_name"), s.fp, tr.flt("momentum"), tr.flt("nesterov_momentum"),
+                                        tr.opt_flt("weight_decay").value_or(0.0));
+    if (s.am.defined()) s.optimizer->set_mask(s.am.mask, s.am.reset);
+    for (const auto& b : reps.model(r).named_buffers()) s.f32_buffers = s.f32_buffers || b.second.dtype() == DType::f32;
+  }
+  nn::FlatParams& fp = st[0].fp;
+  ArenaMask& am = st[0].am;
+  optim::Optimizer& optimizer = *st[0].optimizer;
   const optim::LrSchedule schedule = phase_schedule(tr, ipe);
-  apply_arena_mask(fp, am);   // the first forward already sees the masked network
+  if (parallel)   // every replica starts from process rank 0's weights and buffers
+    reps.run([&](int r) {
+      ReplicaState& s = st[static_cast<size_t>(r)];
+      dist::broadcast_parameters(reps.comm(r), s.fp.params, 0);
+      dist::broadcast_buffers(reps.comm(r), reps.model(r), 0);
+    });
+  for (ReplicaState& s : st) apply_arena_mask(s.fp, s.am);   // the first forward already sees the masked network
 
-  // ---- resume (SPEC 6.3 step 4)
+  // ---- resume (SPEC 6.3 step 4): every replica loads the same checkpoint
   MetricLogger logger;
   bool regain_done = false;
   Step cur = S;
   const std::optional<int64_t> order_seed = tr.opt_int("data_order_seed");
   uint64_t aug_seed = 0;
-  if (io::file_exists(checkpoint_path(dir))) {
-    LoadedCheckpoint ck = read_checkpoint(dir, model, *optimizer, am.names, am.shapes, ipe);
-    model.load_state(ck.model_state, /*strict=*/true);
-    optimizer->load_state_tensors(ck.optimizer_state, ck.state.optimizer_steps);
-    const nn::NamedTensors views = am.views();
-    for (size_t i = 0; i < views.size(); ++i) Tensor(views[i].second).copy_(ck.masks[i].second);
-    apply_arena_mask(fp, am);
+  if (agreed[1] != 0) {
+    LoadedCheckpoint ck = read_checkpoint(dir, model, optimizer, am.names, am.shapes, ipe);
+    for (int r = 0; r < L; ++r) {
+      ReplicaState& s = st[static_cast<size_t>(r)];
+      reps.model(r).load_state(ck.model_state, /*strict=*/true);
+      s.optimizer->load_state_tensors(ck.optimizer_state, ck.state.optimizer_steps);
+      const nn::NamedTensors views = s.am.views();
+      for (size_t i = 0; i < views.size(); ++i) Tensor(views[i].second).copy_(ck.masks[i].second);
+      apply_arena_mask(s.fp, s.am);
+    }
     logger = MetricLogger::parse(ck.state.logger, checkpoint_path(dir));
     regain_done = ck.state.regain_done;
     aug_seed = ck.state.aug_seed;
@@ -142,8 +223,11 @@ PhaseResult train_phase(TrainTarget& target, const PhaseOptions& opt, RunContext
     cur = Step::from_epoch(ck.state.ep, ck.state.it, ipe);
     if (ck.state.convergence_iteration) {   // the phase had stopped early: finish its files and stop again
       const Step cs(*ck.state.convergence_iteration, ipe);
-      if (!model_exists(dir, cs)) save_model(model, dir, cs);
-      logger.save(dir);
+      if (writer) {
+        if (!model_exists(dir, cs)) save_model(model, dir, cs);
+        logger.save(dir);
+      }
+      reps.process_barrier();
       return PhaseResult{cs, false, true};
     }
   } else {
@@ -152,8 +236,14 @@ PhaseResult train_phase(TrainTarget& target, const PhaseOptions& opt, RunContext
   }
   if (E <= cur) return PhaseResult{E, false, false};   // SPEC 6.3 step 6: nothing to do, no callbacks
 
-  PhaseData data(cache, opt.dataset, order_seed, ctx.device, aug_seed);
-  SDD_CHECK(data.ipe() == ipe, "data ipe " << data.ipe() << " != " << ipe);
+  std::vector<const PhaseData*> data_of;
+  for (int r = 0; r < L; ++r) {
+    ReplicaState& s = st[static_cast<size_t>(r)];
+    s.data = std::make_unique<PhaseData>(cache, opt.dataset, order_seed, reps.device(r), aug_seed);
+    SDD_CHECK(s.data->ipe() == ipe, "data ipe " << s.data->ipe() << " != " << ipe);
+    data_of.push_back(s.data.get());
+  }
+  PhaseData& data = *st[0].data;
 
   // ---- SDD extensions (SPEC 6.3 step 7)
   std::optional<Step> regain;
@@ -162,19 +252,22 @@ PhaseResult train_phase(TrainTarget& target, const PhaseOptions& opt, RunContext
     if (*regain > E) regain = E;
   }
   const bool convergence_stop = tr.flag("use_convergence_stopping_criterion");
-  std::vector<Tensor> bn_weights;   // gammas for the BN L1 term (network slimming only)
   if (tr.flag("bn_sparsity_regularization") && target.network_slimming)
-    for (auto& nm : model.named_modules())
-      if (auto* bn = dynamic_cast<nn::BatchNorm2d*>(nm.second)) bn_weights.push_back(bn->weight);
+    for (int r = 0; r < L; ++r)
+      for (auto& nm : reps.model(r).named_modules())
+        if (auto* bn = dynamic_cast<nn::BatchNorm2d*>(nm.second)) st[static_cast<size_t>(r)].bn_weights.push_back(bn->weight);
   const double lambda = tr.opt_flt("distance_penalty").value_or(0.0);
-  Tensor theta0, penalty_mask;
   if (lambda != 0.0) {
-    theta0 = distance_reference(fp, dir, S);
+    const Tensor theta0 = distance_reference(fp, dir, S);
     std::vector<float> pm(static_cast<size_t>(fp.total), 0.f);
     for (const auto& e : fp.entries)
       if (e.name.find("weight") != std::string::npos || e.name.find("bias") != std::string::npos)
         std::fill(pm.begin() + e.offset, pm.begin() + e.offset + e.numel, 1.f);
-    penalty_mask = Tensor::from_vector(pm, {fp.total}, fp.params.device());
+    for (int r = 0; r < L; ++r) {
+      ReplicaState& s = st[static_cast<size_t>(r)];
+      s.theta0 = r == 0 ? theta0 : theta0.to(reps.device(r));
+      s.penalty_mask = Tensor::from_vector(pm, {fp.total}, reps.device(r));
+    }
   }
   const bool log_clean = !opt.dataset.opt_str("unsupervised_labels").has_value();
 
@@ -184,29 +277,44 @@ PhaseResult train_phase(TrainTarget& target, const PhaseOptions& opt, RunContext
   auto at = [](const Step& x) { return [x](const Step& s) { return s == x; }; };
   auto every_epoch = [](const Step& s) { return s.it() == 0; };
   auto eval = [&](const std::string& name) {
-    return [&, name](const Step& s) { eval_callback(name, model, data, s, logger, ctx.verbose, log_clean); };
+    return [&, name](const Step& s) {
+      if (!parallel) {
+        eval_callback(name, model, data, s, logger, verbose, log_clean);
+        return;
+      }
+      // sharded over the replicas, sums reduced (evaluate.h): every process logs the same values
+      log_eval(name, s, evaluate_replicas(reps, data_of, name == "train", s.ep()), logger, verbose, log_clean);
+    };
+  };
+  // A write: process rank 0 only, then every process waits until the file is complete.
+  auto writes = [&](std::function<void(const Step&)> fn) {
+    return [&, fn](const Step& s) {
+      if (writer) fn(s);
+      reps.process_barrier();
+    };
+  };
+  auto checkpoint_state = [&](const Step& s) {
+    CheckpointState cs;
+    cs.ep = s.ep();
+    cs.it = s.it();
+    cs.ipe = ipe;
+    cs.optimizer_steps = optimizer.steps();
+    cs.logger = logger.str();
+    cs.rng = epoch_rng;
+    cs.aug_seed = aug_seed;
+    cs.regain_done = regain_done;
+    return cs;
   };
   std::vector<Callback> cbs = {
-      {"save_model_at_start", at(S), [&](const Step& s) { save_model(model, dir, s); }},
-      {"save_model_at_end", at(E), [&](const Step& s) { save_model(model, dir, s); }},
-      {"save_logger_at_end", at(E), [&](const Step&) { logger.save(dir); }},
+      {"save_model_at_start", at(S), writes([&](const Step& s) { save_model(model, dir, s); })},
+      {"save_model_at_end", at(E), writes([&](const Step& s) { save_model(model, dir, s); })},
+      {"save_logger_at_end", at(E), writes([&](const Step&) { logger.save(dir); })},
       {"checkpoint", every_epoch,
-       [&](const Step& s) {
-         CheckpointState st;
-         st.ep = s.ep();
-         st.it = s.it();
-         st.ipe = ipe;
-         st.optimizer_steps = optimizer->steps();
-         st.logger = logger.str();
-         st.rng = epoch_rng;
-         st.aug_seed = aug_seed;
-         st.regain_done = regain_done;
-         save_checkpoint(dir, model, *optimizer, am.views(), st);
-       }},
+       writes([&](const Step& s) { save_checkpoint(dir, model, optimizer, am.views(), checkpoint_state(s)); })},
   };
   auto prepend = [&](Callback c) { cbs.insert(cbs.begin(), std::move(c)); };
   const bool timekeeper = opt.evaluate_only_at_end || !opt.test_eval_every_epoch;
-  if (timekeeper && ctx.verbose)
+  if (timekeeper && verbose)
     cbs.push_back({"timekeeper", every_epoch, [&](const Step& s) {
                      const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - phase_t0).count();
                      std::cout << "Ep " << s.ep() << "\tIt " << s.it() << "\tTime Elapsed " << sec << std::endl;
@@ -225,7 +333,13 @@ PhaseResult train_phase(TrainTarget& target, const PhaseOptions& opt, RunContext
     if (E.it() != 0) prepend({"train_eval_at_end", at(E), eval("train")});
   }
 
-  Progress* progress = ctx.progress.get();
+  auto report_replicas = [&] {
+    if (!opt.on_replicas) return;
+    std::vector<models::Model*> ms;
+    for (int r = 0; r < L; ++r) ms.push_back(&reps.model(r));
+    opt.on_replicas(ms);
+  };
+  Progress* progress = writer ? ctx.progress.get() : nullptr;
   if (progress) progress->begin_phase(opt.label, cur.iteration(), E.iteration(), ipe);
   int64_t images = 0;
 
@@ -253,58 +367,71 @@ PhaseResult train_phase(TrainTarget& target, const PhaseOptions& opt, RunContext
       if (convergence_stop) {
         const auto tl = logger.get("train_loss", step.iteration());
         if (tl && *tl < 0.001) {
-          save_model(model, dir, step);
-          logger.save(dir);
-          CheckpointState st;
-          st.ep = step.ep();
-          st.it = step.it();
-          st.ipe = ipe;
-          st.optimizer_steps = optimizer->steps();
-          st.logger = logger.str();
-          st.rng = epoch_rng;
-          st.aug_seed = aug_seed;
-          st.regain_done = regain_done;
-          st.convergence_iteration = step.iteration();
-          save_checkpoint(dir, model, *optimizer, am.views(), st);
+          if (writer) {
+            save_model(model, dir, step);
+            logger.save(dir);
+            CheckpointState cs = checkpoint_state(step);
+            cs.convergence_iteration = step.iteration();
+            save_checkpoint(dir, model, optimizer, am.views(), cs);
+          }
+          reps.process_barrier();
           if (progress) progress->end_phase(step.iteration());
+          report_replicas();
           return PhaseResult{step, false, true};
         }
       }
       if (step == E) {
         if (progress) progress->end_phase(step.iteration());
+        report_replicas();
         return PhaseResult{E, false, false};
       }
       // regain (SPEC 6.6.1): every mask becomes one; the optimizer and its momentum are kept
       if (regain && step == *regain && !regain_done) {
-        if (am.defined()) {
-          am.mask.fill_(1.0);
-          am.reset = Tensor();
-          optimizer->set_mask(am.mask);
-        }
+        for (ReplicaState& s : st)
+          if (s.am.defined()) {
+            s.am.mask.fill_(1.0);
+            s.am.reset = Tensor();
+            s.optimizer->set_mask(s.am.mask);
+          }
         regain_done = true;
       }
 
       // one update
-      const PhaseBatch batch = data.train_batch(order, i, e);
-      optimizer->zero_grad();
-      model.train();
-      Tensor loss = ops::cross_entropy(model(batch.x), batch.y);
-      loss.backward();
-      {
-        NoGradGuard ng;
-        for (const Tensor& g : bn_weights) {   // gamma.grad += 1e-4 * sign(gamma)
-          if (!g.requires_grad() || !g.grad().defined()) continue;
-          std::vector<float> sgn = g.to_vector<float>();
-          for (float& v : sgn) v = static_cast<float>((v > 0.f) - (v < 0.f));
-          ops::axpy_(g.grad(), 1e-4f, Tensor::from_vector(sgn, g.shape(), g.device()));
-        }
-        if (theta0.defined()) {   // grad += lambda^2 (theta - theta0) on weights and biases
-          Tensor diff = ops::mul(ops::sub(fp.params, theta0), penalty_mask);
-          ops::axpy_(fp.grads, static_cast<float>(lambda * lambda), diff);
-        }
+      const double lr = schedule.lr_at(step.iteration());
+      if (!parallel) {
+        const PhaseBatch batch = data.train_batch(order, i, e);
+        optimizer.zero_grad();
+        model.train();
+        Tensor loss = ops::cross_entropy(model(batch.x), batch.y);
+        loss.backward();
+        extra_gradient_terms(st[0], lambda);
+        optimizer.step(lr);
+        images += batch.size;
+        continue;
       }
-      optimizer->step(schedule.lr_at(step.iteration()));
-      images += batch.size;
+      // Data parallel: every replica takes its shard of the SAME global batch, the gradient arenas
+      // are combined in one all-reduce (the gradient of the mean over the global batch), then the
+      // extra terms and the step run identically everywhere; BN statistics stay replica 0's.
+      const std::vector<int64_t> idx = data.train_indices(order, i);
+      const auto B = static_cast<int64_t>(idx.size());
+      reps.run([&](int r) {
+        ReplicaState& s = st[static_cast<size_t>(r)];
+        models::Model& m = reps.model(r);
+        const dist::Shard sh = dist::shard_of(B, reps.world_size(), reps.global_rank(r));
+        s.optimizer->zero_grad();
+        m.train();
+        if (!sh.empty()) {
+          const std::vector<int64_t> rows(idx.begin() + sh.begin, idx.begin() + sh.begin + sh.size);
+          const PhaseBatch batch = s.data->train_batch_of(rows, e);
+          Tensor loss = ops::cross_entropy(m(batch.x), batch.y);   // mean over the shard
+          loss.backward();
+        }
+        dist::all_reduce_gradients(reps.comm(r), s.fp.grads, sh.size, B);
+        extra_gradient_terms(s, lambda);
+        s.optimizer->step(lr);
+        if (s.f32_buffers) dist::broadcast_buffers(reps.comm(r), m, 0);
+      });
+      images += B;
     }
   }
   SDD_FAIL("training loop ended without reaching the end step " << E.str());

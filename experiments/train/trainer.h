@@ -14,8 +14,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/device.h"
+#include "engine/dist/communicator.h"
 #include "engine/nn/module.h"
 #include "engine/optim/lr_schedule.h"
 #include "experiments/hparams/hparams.h"
@@ -30,12 +32,22 @@ class Progress;    // experiments/train/progress.h: the live terminal line and E
 
 // Process-wide context of an experiment run (built once by main from the global options).
 struct RunContext {
-  Device device = Device::cpu();
+  Device device = Device::cpu();       // replica 0's device (the caller's model lives there)
+  // Data parallelism (experiments/train/replicas.h). `replicas`: every device this process trains on,
+  // one replica (thread) each; empty or one element is the single-replica run on `device`.
+  // `process_comm`: set when started by mpirun with more than one rank (one replica per process);
+  // null otherwise. The two do not combine (one process with several replicas, or one per process).
+  std::vector<Device> replicas;
+  std::shared_ptr<dist::Communicator> process_comm;
   std::string dataset_root;            // resolved (flag, env, default)
   std::string precision = "tf32";      // fp32 | tf32 | bf16 (CUDA only)
   bool verbose = true;                 // !--quiet
   std::shared_ptr<DataCache> data;     // may be null: train_phase creates one
   std::shared_ptr<Progress> progress;  // may be null: no live line
+
+  // This process's rank among the MPI processes (0 without mpirun); only rank 0 writes result files.
+  int process_rank() const { return process_comm ? process_comm->rank() : 0; }
+  bool writes_files() const { return process_rank() == 0; }
 };
 
 // What is trained: the model plus its mask and freeze rule (SPEC 7.3-7.4).
@@ -64,6 +76,9 @@ struct PhaseOptions {
   // save_logger_at_end, checkpoint, timekeeper).
   std::function<void(const Step&)> on_step;
   std::function<void(const std::string&, const Step&)> on_callback;
+  // Test hook: called once when the loop returns, with every local replica's model (replica 0 first;
+  // one element without data parallelism).
+  std::function<void(const std::vector<models::Model*>&)> on_replicas;
 };
 
 struct PhaseResult {
@@ -86,6 +101,17 @@ struct PhaseResult {
 // distance_penalty lambda adds the real gradient lambda^2 (theta - theta0) of 0.5 lambda^2 ||theta - theta0||^2
 // over every parameter named *weight* / *bias*, theta0 = model_ep{S} of this phase (or the start
 // weights). ctx.data is created when null.
+//
+// Data parallelism (issue 8; ctx.replicas with 2+ devices, or ctx.process_comm under mpirun; see
+// replicas.h): replica 0 is target.model, every replica gets its own arena, mask and optimizer and
+// starts from rank 0's weights and buffers. Each step the global batch (batch_size, the same data order,
+// label noise and augmentation as one replica) is cut by dist::shard_of; each replica runs forward and
+// backward on its rows, dist::all_reduce_gradients makes every arena the gradient of the global mean
+// (one call), the BN L1 / distance terms and the masked step follow identically everywhere, then BN
+// running statistics are broadcast from rank 0 (per-shard batch statistics, as PyTorch's DataParallel).
+// Evaluations are sharded by batch and their sums all-reduced (evaluate_replicas). Only process rank 0
+// writes files and prints; the file decisions (skip, resume) and the generator position are rank 0's.
+// With one replica the loop is the plain one above, with the same numerics.
 PhaseResult train_phase(TrainTarget& target, const PhaseOptions& opt, RunContext& ctx);
 
 // The LR schedule of a TrainingHparams bundle at `ipe` (milestones / warmup converted to iterations;
