@@ -7,6 +7,7 @@
 
 #include "engine/errors.h"
 #include "engine/rng_compat.h"
+#include "pruning/device_threshold.h"
 #include "pruning/threshold.h"
 
 namespace sdd::pruning {
@@ -39,6 +40,14 @@ std::vector<double> to_doubles(const Tensor& t) {
   SDD_CHECK(t.device().is_cpu() && t.dtype() == DType::f32, "pruning expects host f32 tensors, got " << t.str());
   const float* p = t.data<float>();
   return std::vector<double>(p, p + t.numel());
+}
+
+// True when the weights of the candidates live on a CUDA device: magnitude and gradient pruning then
+// run through pruning/device_threshold.h (scores, CUB select and mask update on the device; the
+// same masks). Host weights keep the host path below unchanged.
+bool on_cuda(const Mask& current, const NamedTensors& weights, const PruningConfig& c) {
+  const std::vector<std::string> names = candidate_names(current.names(), c);
+  return !names.empty() && find_tensor(weights, names.front(), "weights").device().is_cuda();
 }
 
 }  // namespace
@@ -77,6 +86,7 @@ std::vector<std::string> candidate_names(const std::vector<std::string>& prunabl
 }
 
 Mask prune_magnitude(const Mask& current, const NamedTensors& weights, const PruningConfig& c) {
+  if (on_cuda(current, weights, c)) return prune_magnitude_device(current, weights, c);
   std::vector<TensorScores> scores;
   for (const auto& name : candidate_names(current.names(), c)) {
     std::vector<double> s = to_doubles(find_tensor(weights, name, "weights"));
@@ -89,6 +99,12 @@ Mask prune_magnitude(const Mask& current, const NamedTensors& weights, const Pru
 
 Mask prune_gradient(const Mask& current, const NamedTensors& weights, const NamedTensors& grads,
                     const PruningConfig& c) {
+  if (on_cuda(current, weights, c)) {
+    NamedTensors device_grads;  // gradients next to their weights (host gradients are copied over)
+    for (const auto& name : candidate_names(current.names(), c))
+      device_grads.emplace_back(name, find_tensor(grads, name, "gradients").to(find_tensor(weights, name, "weights").device()));
+    return prune_gradient_device(current, weights, device_grads, c);
+  }
   std::vector<TensorScores> scores;
   for (const auto& name : candidate_names(current.names(), c)) {
     const Tensor& w = find_tensor(weights, name, "weights");

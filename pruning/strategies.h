@@ -2,6 +2,9 @@
 // magnitude (global / layer scope, layers_to_prune, ignore list, prune_max_magnitude), gradient
 // (|w * dL/dw|), random (numpy RandomState(seed).rand per tensor, bit-exact) and network slimming
 // (|gamma| of BatchNorm layers, beta follows gamma). Each returns the next level's mask.
+// Magnitude and gradient pruning of weights that live on a CUDA device run on that device
+// (pruning/device_threshold.h: same masks, no host copy or sort); random scores (numpy doubles) and
+// network slimming stay on the host.
 //
 // Decisions (DESIGN section 4): prune_max_magnitude prunes the LARGEST weights (the original's bug
 // kept only the n largest); gradient pruning supports layer scope (the original crashed).
@@ -36,7 +39,8 @@ void validate(const PruningConfig& c);
 // only), minus the ignore list. Unknown ignored names are a UserError.
 std::vector<std::string> candidate_names(const std::vector<std::string>& prunable, const PruningConfig& c);
 
-// weights / grads: host f32 tensors by name, covering at least the candidates.
+// weights / grads: f32 tensors by name, covering at least the candidates (host, or CUDA: see above;
+// host gradients of CUDA weights are copied to the device).
 Mask prune_magnitude(const Mask& current, const NamedTensors& weights, const PruningConfig& c);
 Mask prune_gradient(const Mask& current, const NamedTensors& weights, const NamedTensors& grads,
                     const PruningConfig& c);

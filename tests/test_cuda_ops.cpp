@@ -12,6 +12,7 @@
 #include "engine/cpu/cpu_backend.h"
 #include "engine/cuda/cuda_backend.h"
 #include "engine/device.h"
+#include "engine/precision.h"
 #include "engine/rng.h"
 #include "engine/tensor.h"
 
@@ -120,6 +121,7 @@ TEST_CASE("cuda elementwise ops match the CPU", "[cuda]") {
 
 TEST_CASE("cuda gemm matches the CPU for every transpose combination", "[cuda]") {
   SDD_SKIP_WITHOUT_CUDA();
+  MathModeGuard mode({Precision::tf32, false});  // the default: GEMMs stay fp32 (TF32 is for convolutions)
   Generator gen(12);
   const int64_t M = 37, N = 29, K = 53;
   for (int ta = 0; ta < 2; ++ta)
@@ -192,8 +194,7 @@ void check_conv(const Conv2dGeom& g, Generator& gen, double rtol, double atol) {
 TEST_CASE("cuda cuDNN convolution matches the CPU im2col convolution", "[cuda]") {
   SDD_SKIP_WITHOUT_CUDA();
   Generator gen(14);
-  const bool saved = cuda::conv_allow_tf32();
-  cuda::conv_allow_tf32() = false;
+  MathModeGuard mode({Precision::fp32, false});
   // FP32: sums of <= C*R*S*N*P*Q ~ 1e3 products of O(1) terms; only the order differs.
   check_conv(conv_geom(3, 5, 7, 9, 4, 3, 2, 2, 1), gen, 1e-4, 1e-4);   // non-square kernel, stride 2, pad 1
   check_conv(conv_geom(2, 3, 11, 11, 6, 3, 3, 1, 1), gen, 1e-4, 1e-4);  // the common 3x3 same conv
@@ -201,9 +202,8 @@ TEST_CASE("cuda cuDNN convolution matches the CPU im2col convolution", "[cuda]")
   // The same shape twice reuses the cached plan (and must still be right).
   check_conv(conv_geom(3, 5, 7, 9, 4, 3, 2, 2, 1), gen, 1e-4, 1e-4);
   // TF32 (the default, like PyTorch): 10-bit mantissa inputs, so a looser tolerance.
-  cuda::conv_allow_tf32() = true;
+  set_math_mode({Precision::tf32, false});
   check_conv(conv_geom(2, 8, 9, 9, 8, 3, 3, 1, 1), gen, 2e-2, 2e-2);
-  cuda::conv_allow_tf32() = saved;
 }
 
 TEST_CASE("cuda cuDNN batch norm matches the CPU (train, eval, backward, running stats)", "[cuda]") {

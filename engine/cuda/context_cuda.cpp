@@ -93,6 +93,11 @@ Context& context(int device) {
     SDD_CUBLAS_CHECK(cublasSetStream(c->cublas, c->stream));
     SDD_CUDNN_CHECK(cudnnCreate(&c->cudnn));
     SDD_CUDNN_CHECK(cudnnSetStream(c->cudnn, c->stream));
+    // FP32 GEMMs (cublasSgemm) in every math mode: CUBLAS_DEFAULT_MATH never uses TF32, as PyTorch's
+    // default matmul; the bf16 mode calls cublasGemmEx with an explicit fp32 compute type.
+    SDD_CUBLAS_CHECK(cublasSetMathMode(c->cublas, CUBLAS_DEFAULT_MATH));
+    SDD_CUDA_CHECK(cudaDeviceGetAttribute(&c->cc_major, cudaDevAttrComputeCapabilityMajor, device));
+    SDD_CUDA_CHECK(cudaDeviceGetAttribute(&c->cc_minor, cudaDevAttrComputeCapabilityMinor, device));
     slot = std::move(c);
   }
   return *slot;
@@ -103,16 +108,32 @@ Context& context_for(const Tensor& t) {
   return context(t.device().index);
 }
 
-void* Context::workspace(size_t nbytes) {
-  if (nbytes <= workspace_bytes) return workspace_ptr;
+void require_bf16(const Context& c) {
+  SDD_USER_CHECK(c.cc_major >= 8, "--precision=bf16 needs a GPU of compute capability 8.0 or newer (cuda:"
+                                      << c.device << " is " << c.cc_major << "." << c.cc_minor
+                                      << "); use --precision=tf32 or --precision=fp32");
+}
+
+namespace {
+// Grows (*ptr, *bytes) to at least nbytes, in whole MiB; never shrinks.
+void* grow_buffer(void** ptr, size_t* bytes, size_t nbytes) {
+  if (nbytes <= *bytes) return *ptr;
   // Work queued on the stream may still read the old buffer; cudaFree waits for the device.
-  if (workspace_ptr) SDD_CUDA_CHECK(cudaFree(workspace_ptr));
-  workspace_ptr = nullptr;
-  workspace_bytes = 0;
+  if (*ptr) SDD_CUDA_CHECK(cudaFree(*ptr));
+  *ptr = nullptr;
+  *bytes = 0;
   const size_t rounded = (nbytes + (1u << 20) - 1) / (1u << 20) * (1u << 20);  // whole MiB
-  SDD_CUDA_CHECK(cudaMalloc(&workspace_ptr, rounded));
-  workspace_bytes = rounded;
-  return workspace_ptr;
+  SDD_CUDA_CHECK(cudaMalloc(ptr, rounded));
+  *bytes = rounded;
+  return *ptr;
+}
+}  // namespace
+
+void* Context::workspace(size_t nbytes) { return grow_buffer(&workspace_ptr, &workspace_bytes, nbytes); }
+
+void* Context::scratch(int slot, size_t nbytes) {
+  SDD_CHECK(slot >= 0 && slot < kScratchSlots, "scratch slot " << slot);
+  return grow_buffer(&scratch_ptr[slot], &scratch_bytes[slot], nbytes);
 }
 
 // ---------------------------------------------------------------- copies

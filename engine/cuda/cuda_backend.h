@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "engine/geometry.h"
+#include "engine/precision.h"
 #include "engine/tensor.h"
 #include "kernels/adam_ops.h"
 #include "kernels/masked_sgd_ops.h"
@@ -24,11 +25,17 @@ void synchronize(int device);
 struct MemoryStats { size_t current_bytes = 0, peak_bytes = 0, cached_bytes = 0; };
 MemoryStats memory_stats(int device);
 
-// ---- precision of cuDNN convolutions (engine/cuda/conv_cuda.cpp): TF32 allowed by default, like
-// PyTorch's torch.backends.cudnn.allow_tf32; --precision=fp32 and the cross-backend tests switch it
-// off. Header-only so CPU-only builds link without the CUDA backend.
-inline bool& conv_allow_tf32() {
-  static bool on = true;
-  return on;
-}
+// ---- math mode (engine/precision.h). The older switch for TF32 convolutions, kept for bench/:
+// reading it says whether the mode is tf32; assigning true / false sets the precision to tf32 /
+// fp32 (determinism unchanged). Header-only so CPU-only builds link without the CUDA backend.
+struct ConvTf32Switch {
+  operator bool() const { return math_mode().precision == Precision::tf32; }
+  ConvTf32Switch& operator=(bool on) {
+    MathMode m = math_mode();
+    m.precision = on ? Precision::tf32 : Precision::fp32;
+    set_math_mode(m);
+    return *this;
+  }
+};
+inline ConvTf32Switch conv_allow_tf32() { return {}; }
 }  // namespace sdd::cuda

@@ -4,10 +4,14 @@
 // Row-major c[M,N] = alpha * op(a) @ op(b) + beta * c through column-major cuBLAS: a row-major
 // matrix read column-major is its transpose, so we compute c^T = op(b)^T @ op(a)^T, i.e. call
 // cublasSgemm with the operands swapped (b first), the same transpose flags, m = N, n = M, and
-// leading dimensions equal to the row lengths of the row-major buffers. FP32 math (cuBLAS default
-// math mode, like PyTorch's default allow_tf32=False for matmuls).
+// leading dimensions equal to the row lengths of the row-major buffers.
+// Math mode (engine/precision.h): fp32 and tf32 run cublasSgemm in cuBLAS's default math (fp32, no
+// TF32: PyTorch's default allow_tf32 = False for matmuls); bf16 autocasts a and b to bf16 copies
+// (kernels/bf16_cast.cu, scratch slots 0 and 1) and runs cublasGemmEx with bf16 inputs, fp32
+// compute (CUBLAS_COMPUTE_32F) and the f32 c, so alpha, beta and the output stay fp32.
 #include "engine/cuda/context.h"
 #include "engine/cuda/cuda_backend.h"
+#include "kernels/bf16_cast.h"
 #include "kernels/reduce.h"
 
 namespace sdd::cuda {
@@ -25,10 +29,23 @@ void gemm(bool trans_a, bool trans_b, float alpha, const Tensor& a, const Tensor
     affine(c, beta, 0.f, c);
     return;
   }
-  SDD_CUBLAS_CHECK(cublasSgemm(ctx.cublas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
-                               static_cast<int>(N), static_cast<int>(M), static_cast<int>(K), &alpha,
-                               b.data<float>(), static_cast<int>(ldb), a.data<float>(), static_cast<int>(lda), &beta,
-                               c.data<float>(), static_cast<int>(N)));
+  const cublasOperation_t op_b = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, op_a = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
+  if (bf16_autocast()) {
+    require_bf16(ctx);
+    auto* a16 = static_cast<uint16_t*>(ctx.scratch(0, static_cast<size_t>(a.numel()) * 2));
+    auto* b16 = static_cast<uint16_t*>(ctx.scratch(1, static_cast<size_t>(b.numel()) * 2));
+    kern::launch_to_bf16(a.data<float>(), a16, a.numel(), ctx.stream);
+    kern::launch_to_bf16(b.data<float>(), b16, b.numel(), ctx.stream);
+    // c^T[N,M] = op(b)^T @ op(a)^T with bf16 operands, fp32 accumulation and output
+    SDD_CUBLAS_CHECK(cublasGemmEx(ctx.cublas, op_b, op_a, static_cast<int>(N), static_cast<int>(M),
+                                  static_cast<int>(K), &alpha, b16, CUDA_R_16BF, static_cast<int>(ldb), a16,
+                                  CUDA_R_16BF, static_cast<int>(lda), &beta, c.data<float>(), CUDA_R_32F,
+                                  static_cast<int>(N), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    return;
+  }
+  SDD_CUBLAS_CHECK(cublasSgemm(ctx.cublas, op_b, op_a, static_cast<int>(N), static_cast<int>(M), static_cast<int>(K),
+                               &alpha, b.data<float>(), static_cast<int>(ldb), a.data<float>(), static_cast<int>(lda),
+                               &beta, c.data<float>(), static_cast<int>(N)));
 }
 
 // y[N,F] += bias[F]

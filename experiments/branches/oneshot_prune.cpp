@@ -110,6 +110,7 @@ void run_oneshot_prune(const Experiment& e, const BranchLevel& b, RunContext& ct
     SDD_USER_CHECK(p.has("pruning_fraction"), "oneshot_prune needs a strategy with --pruning_fraction (got " << strategy << ")");
     p.set("pruning_fraction", Value::flt(oneshot_fraction(p.flt("pruning_fraction"), b.level)));
     models::ModelPtr final0 = load_level_model(d.model, outputs, b.zero_branch_root, end0);
+    final0->to(ctx.device);  // on a GPU run, magnitude and gradient pruning stay on the GPU
     const pruning::Mask ones = ones_mask(*final0, strategy);
     prune_step(*final0, ones, p, d.dataset, ctx.dataset_root).save(b.branch_root);
   }

@@ -104,7 +104,9 @@ Table build_table(const Context& c) {
   t.flags.push_back({"device", pg, FieldType::Str, Value::none_of(FieldType::Str), false,
                      "Training device: cpu, cuda or cuda:N.", "the GPU when one is visible, else cpu"});
   t.flags.push_back({"precision", pg, FieldType::Str, Value::str("tf32"), false,
-                     "Math precision of convolutions and matmuls on the GPU: fp32, tf32 or bf16.", ""});
+                     "GPU math: fp32 (no TF32 anywhere), tf32 (TF32 convolutions, fp32 matmuls, as PyTorch's defaults) or "
+                     "bf16 (autocast: bf16 convolution and matmul inputs, fp32 accumulation, outputs and weights); "
+                     "ignored on the CPU.", ""});
 
   const std::string hg = "High-Level Arguments";
   t.groups.push_back({hg, "Arguments that determine how the job is run and where it is stored."});

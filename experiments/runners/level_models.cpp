@@ -137,7 +137,16 @@ nn::NamedTensors gradient_batch_grads(models::Model& m, const Hparams& dataset, 
 pruning::Mask prune_step(models::Model& trained, const pruning::Mask& current, const Hparams& pruning,
                          const Hparams& dataset, const std::string& dataset_root) {
   const pruning::PruningConfig c = pruning_config(pruning);
-  if (c.strategy == "magnitude") return pruning::prune_magnitude(current, prunable_copy(trained, models::PrunableType::Default), c);
+  // A model on a GPU prunes there (pruning/strategies.h routes CUDA weights to device_threshold):
+  // its live parameters; a host model: host copies, as before.
+  auto weights_of = [&trained]() {
+    if (!trained.device().is_cuda()) return prunable_copy(trained, models::PrunableType::Default);
+    nn::NamedTensors live;
+    for (const std::string& n : trained.prunable_layer_names(models::PrunableType::Default))
+      live.emplace_back(n, trained.parameter(n));
+    return live;
+  };
+  if (c.strategy == "magnitude") return pruning::prune_magnitude(current, weights_of(), c);
   if (c.strategy == "random") return pruning::prune_random(current, c);
   if (c.strategy == "network_slimming") {
     nn::NamedTensors gammas;
@@ -146,7 +155,7 @@ pruning::Mask prune_step(models::Model& trained, const pruning::Mask& current, c
     return pruning::prune_network_slimming(current, gammas, c);
   }
   SDD_CHECK(c.strategy == "gradient", "strategy " << c.strategy);
-  const nn::NamedTensors weights = prunable_copy(trained, models::PrunableType::Default);
+  const nn::NamedTensors weights = weights_of();
   const nn::NamedTensors all_grads = gradient_batch_grads(trained, dataset, dataset_root);
   nn::NamedTensors grads;
   for (const auto& [n, w] : weights)

@@ -122,6 +122,7 @@ class PruningRun {
       return;
     }
     models::ModelPtr src = load_level_model(d_.model, outputs_, dir(level - 1), end_step(level - 1));
+    src->to(ctx_.device);  // on a GPU run, magnitude and gradient pruning stay on the GPU (no host sort)
     const pruning::Mask prev = pruning::Mask::load(dir(level - 1));
     const pruning::Mask next = prune_step(*src, prev, *d_.pruning, d_.dataset, ctx_.dataset_root);
     next.save(ldir);

@@ -4,7 +4,9 @@
 #include <memory>
 
 #include "engine/device.h"
+#include "engine/dist/communicator.h"
 #include "engine/errors.h"
+#include "engine/precision.h"
 #include "engine/rng.h"
 #include "experiments/branches/branch.h"
 #include "experiments/runners/device_select.h"
@@ -23,9 +25,11 @@ void run_train(const Experiment& e, RunContext& ctx, std::ostream& out) {
   const Description& d = e.desc;
   const std::string dir = train_run_path(e.global.results_root, d, e.global.replicate);
   if (ctx.verbose) out << experiment_banner(e) << std::flush;
-  make_dirs(dir);
-  if (!std::ifstream(dir + "/hparams.log")) io::write_file_atomic(dir + "/hparams.log", d.hparams_log());
-  if (!io::file_exists(dir + "/config.yaml")) io::write_file_atomic(dir + "/config.yaml", experiment_to_yaml(e));
+  if (ctx.writes_files()) {   // under mpirun only rank 0 writes
+    make_dirs(dir);
+    if (!std::ifstream(dir + "/hparams.log")) io::write_file_atomic(dir + "/hparams.log", d.hparams_log());
+    if (!io::file_exists(dir + "/config.yaml")) io::write_file_atomic(dir + "/config.yaml", experiment_to_yaml(e));
+  }
   if (ctx.progress) ctx.progress->set_total_work(d.train_end_step().iteration());
 
   models::ModelPtr m = fresh_model(d.model, bundle_num_classes(d.dataset));
@@ -47,12 +51,26 @@ void run_train(const Experiment& e, RunContext& ctx, std::ostream& out) {
 
 RunContext make_run_context(const GlobalOptions& g, std::ostream& warn) {
   RunContext ctx;
-  ctx.device = select_device(g.device, g.gpu, cuda_device_count(), warn);
+  // Devices (device_select.h): every listed GPU is a data-parallel replica of this process (replicas.h);
+  // under mpirun each process trains one replica on GPU `local rank` (or the CPU) over ctx.process_comm.
+  const std::vector<Device> devices = select_devices(g.device, g.gpu, cuda_device_count(), warn, cpu_replicas_from_env());
+  if (dist::launched_under_mpi()) {
+    SDD_USER_CHECK(dist::backend_built(dist::Backend::Mpi),
+                   "sparsedd was started by mpirun but built without MPI; install libopenmpi-dev and rebuild, or run "
+                   "one process (--gpu=0,1,... uses several GPUs in one process)");
+    ctx.device = process_device(devices, launcher_local_rank());
+    ctx.process_comm = dist::make_process_communicator(ctx.device);
+  } else {
+    ctx.device = devices.front();
+    if (devices.size() > 1) ctx.replicas = devices;
+  }
   ctx.dataset_root = g.dataset_root;
   ctx.data = std::make_shared<DataCache>(g.dataset_root);  // datasets read once per process
   ctx.precision = g.precision;
-  ctx.verbose = !g.quiet;
-  ctx.progress = std::make_shared<Progress>(!g.quiet);   // the live line on stderr (silent with --quiet)
+  // The GPU math mode (engine/precision.h); cuDNN deterministic exactly when torch_seed is set, as the original.
+  set_math_mode({parse_precision(g.precision), g.torch_seed.has_value()});
+  ctx.verbose = !g.quiet && ctx.writes_files();   // under mpirun only rank 0 prints
+  ctx.progress = std::make_shared<Progress>(ctx.verbose);   // the live line on stderr (silent with --quiet)
   manual_seed(static_cast<uint64_t>(g.torch_seed.value_or(0)));
   return ctx;
 }
