@@ -1,5 +1,6 @@
 // engine/cpu/augment_cpu.cpp — CPU reference of the batch assembly entry (engine/backend_data.inc):
 // an OpenMP loop over kern::CropFlipBatchOp (kernels/augment_ops.h), the functor the CUDA kernel runs.
+#include "engine/cpu/augment_cpu.h"
 #include "engine/cpu/cpu_backend.h"
 #include "kernels/augment_ops.h"
 
@@ -38,11 +39,15 @@ void crop_flip_batch(const Tensor& images, const Tensor& indices, const Tensor& 
     op.mean[c] = mean[static_cast<size_t>(c)];
     op.stdv[c] = stdv[static_cast<size_t>(c)];
   }
+  crop_flip_rows(op, B);
+}
+
+void crop_flip_rows(kern::CropFlipBatchOp op, int64_t batch) {
   float table[4 * 256];
   kern::fill_normalize_table(op, table);
   op.lut = table;
   // One task per output row (b, ch, y): the per-element functor's values, drawn once per row.
-  const int64_t rows = B * op.C * op.H;
+  const int64_t rows = batch * op.C * op.H;
 #pragma omp parallel for schedule(static) if (rows * op.W > (1 << 15))
   for (int64_t r = 0; r < rows; ++r)
     op.row(r / (op.C * op.H), static_cast<int32_t>((r / op.H) % op.C), static_cast<int32_t>(r % op.H));

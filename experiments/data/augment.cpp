@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "engine/cpu/augment_cpu.h"
 #include "engine/errors.h"
 #include "kernels/augment_ops.h"
 
@@ -102,14 +103,7 @@ Batch make_batch(const Dataset& d, const std::vector<int64_t>& indices, const Au
     op.mean[c] = d.mean[static_cast<size_t>(c)];
     op.stdv[c] = d.std[static_cast<size_t>(c)];
   }
-  float table[4 * 256];
-  kern::fill_normalize_table(op, table);
-  op.lut = table;
-  // One task per output row (b, ch, y): the per-element functor's values, drawn once per row.
-  const int64_t rows = B * op.C * op.H;
-#pragma omp parallel for schedule(static) if (rows * op.W > (1 << 15))
-  for (int64_t r = 0; r < rows; ++r)
-    op.row(r / (op.C * op.H), static_cast<int32_t>((r / op.H) % op.C), static_cast<int32_t>(r % op.H));
+  cpu::crop_flip_rows(op, B);
   return out;
 }
 
