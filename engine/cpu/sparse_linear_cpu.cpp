@@ -3,10 +3,11 @@
 // Layout: w is compressed by rows (output features) into (column, value) pairs; x is transposed to
 // xT[I][N] so that each nonzero w[o][j] adds w[o][j] * xT[j][n0..n0+kBlock) into an accumulator of
 // kBlock batch rows held in registers; the accumulators are yT[o][n], transposed back into y[N,O].
-// The hot loop is compiled twice (AVX2+FMA and baseline x86-64) and picked once at run time.
+// The hot loops exist twice (AVX2+FMA intrinsics and portable C++), picked once at run time.
 #include "engine/cpu/sparse_linear_cpu.h"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -22,42 +23,43 @@ namespace {
 
 constexpr int64_t kBlock = 64;   // batch rows per accumulator block (8 AVX registers)
 
+std::atomic<bool> g_force_portable{false};
+
+// Whether the AVX2+FMA versions run: the CPU has them and tests did not ask for the portable code.
+bool use_avx2() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return has && !g_force_portable.load(std::memory_order_relaxed);
+#else
+  return false;
+#endif
+}
+
 struct Csr {
   std::vector<int64_t> row_begin;   // [O + 1]
   std::vector<int32_t> col;         // [nnz]
   std::vector<float> val;           // [nnz]
 };
 
-// yT[o][n0..n0+nb) for every o, from xT (stride N) and the compressed rows.
-#define SDD_SPARSE_BODY                                                                          \
-  for (int64_t o = 0; o < O; ++o) {                                                               \
-    const int64_t kb = row_begin[o], ke = row_begin[o + 1];                                      \
-    float* dst = yT + o * N + n0;                                                                 \
-    if (nb == kBlock) {                                                                           \
-      float acc[kBlock] = {};                                                                     \
-      for (int64_t k = kb; k < ke; ++k) {                                                         \
-        const float v = val[k];                                                                   \
-        const float* src = xT + static_cast<int64_t>(col[k]) * N + n0;                            \
-        for (int64_t n = 0; n < kBlock; ++n) acc[n] += v * src[n];                                \
-      }                                                                                           \
-      for (int64_t n = 0; n < kBlock; ++n) dst[n] = acc[n];                                       \
-    } else {                                                                                      \
-      float acc[kBlock] = {};                                                                     \
-      for (int64_t k = kb; k < ke; ++k) {                                                         \
-        const float v = val[k];                                                                   \
-        const float* src = xT + static_cast<int64_t>(col[k]) * N + n0;                            \
-        for (int64_t n = 0; n < nb; ++n) acc[n] += v * src[n];                                    \
-      }                                                                                           \
-      for (int64_t n = 0; n < nb; ++n) dst[n] = acc[n];                                           \
-    }                                                                                             \
-  }
-
 using BlockFn = void (*)(const int64_t*, const int32_t*, const float*, const float*, float*, int64_t, int64_t,
                          int64_t, int64_t);
 
+// yT[o][n0..n0+nb) for every o, from xT (stride N) and the compressed rows (portable version).
 void block_baseline(const int64_t* row_begin, const int32_t* col, const float* val, const float* xT, float* yT,
                     int64_t O, int64_t N, int64_t n0, int64_t nb) {
-  SDD_SPARSE_BODY
+  for (int64_t o = 0; o < O; ++o) {
+    float acc[kBlock] = {};
+    for (int64_t k = row_begin[o]; k < row_begin[o + 1]; ++k) {
+      const float v = val[k];
+      const float* src = xT + static_cast<int64_t>(col[k]) * N + n0;
+      for (int64_t n = 0; n < nb; ++n) acc[n] += v * src[n];
+    }
+    float* dst = yT + o * N + n0;
+    for (int64_t n = 0; n < nb; ++n) dst[n] = acc[n];
+  }
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -97,12 +99,9 @@ __attribute__((target("avx2,fma"))) void block_avx2(const int64_t* row_begin, co
 }
 #endif
 
-#undef SDD_SPARSE_BODY
-
 BlockFn pick_block_fn() {
 #if defined(__x86_64__) && defined(__GNUC__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return block_avx2;
+  if (use_avx2()) return block_avx2;
 #endif
   return block_baseline;
 }
@@ -264,14 +263,13 @@ using TransposeFn = void (*)(const float*, float*, int64_t, int64_t);
 
 TransposeFn pick_transpose_fn() {
 #if defined(__x86_64__) && defined(__GNUC__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return transpose_avx2;
+  if (use_avx2()) return transpose_avx2;
 #endif
   return transpose_baseline;
 }
 
 void transpose(const float* src, float* dst, int64_t R, int64_t C) {
-  static const TransposeFn fn = pick_transpose_fn();
+  const TransposeFn fn = pick_transpose_fn();
   fn(src, dst, R, C);
 }
 
@@ -316,7 +314,7 @@ void run(const Tensor& x, const Tensor& w, const Tensor& out, int64_t nnz) {
   const float* xT = transposed_input(x);   // xT[I][N]
   ws.yT.resize(static_cast<size_t>(O * N));
 
-  static const BlockFn block = pick_block_fn();
+  const BlockFn block = pick_block_fn();
   const int64_t blocks = (N + kBlock - 1) / kBlock;
   float* yT = ws.yT.data();
 #pragma omp parallel for schedule(static) if (blocks > 1 && nnz * N > (1 << 20))
@@ -384,8 +382,7 @@ __attribute__((target("avx2,fma"))) void dot_rows_avx2(const int64_t* row_begin,
 
 DotRowFn pick_dot_rows_fn() {
 #if defined(__x86_64__) && defined(__GNUC__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return dot_rows_avx2;
+  if (use_avx2()) return dot_rows_avx2;
 #endif
   return dot_rows_baseline;
 }
@@ -406,7 +403,7 @@ void run_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& support, c
   const float* xT = transposed_input(x);             // xT[I][N]
   ws.gT.resize(static_cast<size_t>(O * N));
   transpose(gy.data<float>(), ws.gT.data(), N, O);   // gT[O][N]
-  static const DotRowFn dot_rows = pick_dot_rows_fn();
+  const DotRowFn dot_rows = pick_dot_rows_fn();
   const float* gT = ws.gT.data();
   float* pa = acc.data<float>();
 #pragma omp parallel for schedule(static) if (nnz * N > (1 << 22))
@@ -443,5 +440,7 @@ void sparse_linear_weight_grad_always(const Tensor& gy, const Tensor& x, const T
   check_grad_args(gy, x, support, acc);
   run_weight_grad(gy, x, support, acc, count_nonzero(support));
 }
+
+void force_portable_sparse_kernels(bool on) { g_force_portable.store(on); }
 
 }  // namespace sdd::cpu

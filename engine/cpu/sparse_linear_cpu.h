@@ -32,4 +32,7 @@ constexpr double kSparseWeightGradMaxDensity = 0.15;
 bool sparse_linear_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& support, const Tensor& acc);
 void sparse_linear_weight_grad_always(const Tensor& gy, const Tensor& x, const Tensor& support, const Tensor& acc);
 
+// Tests: run the portable C++ loops instead of the AVX2 ones (the results agree to float rounding).
+void force_portable_sparse_kernels(bool on);
+
 }  // namespace sdd::cpu
