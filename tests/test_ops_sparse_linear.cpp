@@ -179,3 +179,23 @@ TEST_CASE("sparse weight gradient is taken only up to its density threshold", "[
   REQUIRE_FALSE(cpu::sparse_linear_weight_grad(gy, x, Tensor::from_vector(sup, {O, I}), untouched));
   for (float v : untouched.to_vector<float>()) REQUIRE(v == 5.f);
 }
+
+TEST_CASE("sparse linear forward sees an input refilled in place between two forwards", "[ops]") {
+  const int64_t N = 64, I = 30, O = 8;
+  const Tensor w = Tensor::from_vector(random_values(static_cast<size_t>(O * I), 0.1, 21), {O, I});
+  Tensor x = Tensor::from_vector(random_values(static_cast<size_t>(N * I), 1.0, 22), {N, I});
+  Tensor first = Tensor::full({N, O}, NAN);
+  cpu::sparse_linear_forward_always(x, w, first);
+  REQUIRE(allclose(first, dense_product(x, w), 1e-5, 1e-5));
+  x.copy_(Tensor::from_vector(random_values(static_cast<size_t>(N * I), 1.0, 23), {N, I}));   // same storage
+  Tensor second = Tensor::full({N, O}, NAN);
+  cpu::sparse_linear_forward_always(x, w, second);
+  REQUIRE(allclose(second, dense_product(x, w), 1e-5, 1e-5));
+  // and the weight gradient after that forward uses the refilled values too
+  std::vector<float> ones(static_cast<size_t>(O * I), 1.f);
+  const Tensor gy = Tensor::from_vector(random_values(static_cast<size_t>(N * O), 1.0, 24), {N, O});
+  Tensor acc = Tensor::zeros({O, I}), want = Tensor::zeros({O, I});
+  cpu::sparse_linear_weight_grad_always(gy, x, Tensor::from_vector(ones, {O, I}), acc);
+  cpu::gemm(true, false, 1.f, gy, x, 1.f, want);
+  REQUIRE(allclose(acc, want, 1e-4, 1e-4));
+}

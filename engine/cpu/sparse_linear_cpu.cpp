@@ -273,9 +273,10 @@ void transpose(const float* src, float* dst, int64_t R, int64_t C) {
   fn(src, dst, R, C);
 }
 
-// x [R, C] transposed to [C][R]; the same tensor (same storage and offset, still alive) asked for again
-// gets the stored transpose (tensors are not modified in place between a forward and its backward).
-const float* transposed_input(const Tensor& x) {
+// x [R, C] transposed to [C][R]. The forward always transposes (refresh: a caller may have refilled
+// the same tensor since its last forward) and remembers the result; the weight gradient of the same
+// tensor (same storage and offset, still alive) reuses it, as the dense backward reuses x itself.
+const float* transposed_input(const Tensor& x, bool refresh) {
   Workspace& ws = workspace();
   ++ws.clock;
   const std::shared_ptr<TensorImpl>& impl = x.impl_ptr();
@@ -284,6 +285,7 @@ const float* transposed_input(const Tensor& x) {
   for (Workspace::Transposed& t : ws.inputs)
     if (t.storage.lock() == impl->storage && t.offset == impl->offset && t.R == R && t.C == C) {
       t.last_use = ws.clock;
+      if (refresh) transpose(x.data<float>(), t.data.data(), R, C);
       return t.data.data();
     }
   constexpr size_t kMaxInputs = 4;
@@ -311,7 +313,7 @@ void run(const Tensor& x, const Tensor& w, const Tensor& out, int64_t nnz) {
   if (N == 0 || O == 0) return;
   const Csr& c = compressed(w.data<float>(), O, I, nnz, /*exact=*/false);
   Workspace& ws = workspace();
-  const float* xT = transposed_input(x);   // xT[I][N]
+  const float* xT = transposed_input(x, /*refresh=*/true);   // xT[I][N]
   ws.yT.resize(static_cast<size_t>(O * N));
 
   const BlockFn block = pick_block_fn();
@@ -400,7 +402,7 @@ void run_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& support, c
   if (N == 0 || O == 0 || I == 0) return;
   const Csr& c = compressed(support.data<float>(), O, I, nnz, /*exact=*/true);
   Workspace& ws = workspace();
-  const float* xT = transposed_input(x);             // xT[I][N]
+  const float* xT = transposed_input(x, /*refresh=*/false);  // xT[I][N], usually the forward's
   ws.gT.resize(static_cast<size_t>(O * N));
   transpose(gy.data<float>(), ws.gT.data(), N, O);   // gT[O][N]
   const DotRowFn dot_rows = pick_dot_rows_fn();
