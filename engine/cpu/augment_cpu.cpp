@@ -2,24 +2,16 @@
 // an OpenMP loop over kern::CropFlipBatchOp (kernels/augment_ops.h), the functor the CUDA kernel runs.
 #include "engine/cpu/augment_cpu.h"
 #include "engine/cpu/cpu_backend.h"
+#include "engine/ops/op_checks.h"
 #include "kernels/augment_ops.h"
 
 namespace sdd::cpu {
 
 void crop_flip_batch(const Tensor& images, const Tensor& indices, const Tensor& out, int32_t pad, bool augment,
                      uint64_t seed, uint64_t epoch, const std::vector<float>& mean, const std::vector<float>& stdv) {
-  SDD_CHECK(images.dtype() == DType::u8 && images.dim() == 4, "crop_flip_batch: images must be u8 [N, H, W, C], got "
-                                                                   << images.str());
+  ops::detail::check_crop_flip_batch_entry(images, indices, out, pad, mean, stdv);
   const int64_t N = images.size(0), H = images.size(1), W = images.size(2), C = images.size(3);
-  SDD_CHECK(C >= 1 && C <= 4, "crop_flip_batch supports 1..4 channels, got " << C);
-  SDD_CHECK(indices.dtype() == DType::i64 && indices.dim() == 1, "crop_flip_batch: indices must be i64 [B], got "
-                                                                      << indices.str());
   const int64_t B = indices.size(0);
-  SDD_CHECK(out.dtype() == DType::f32 && out.shape() == Shape({B, C, H, W}),
-            "crop_flip_batch: out must be f32 [" << B << ", " << C << ", " << H << ", " << W << "], got " << out.str());
-  SDD_CHECK(static_cast<int64_t>(mean.size()) == C && static_cast<int64_t>(stdv.size()) == C,
-            "crop_flip_batch: " << mean.size() << " means and " << stdv.size() << " stds for " << C << " channels");
-  SDD_CHECK(pad >= 0, "crop_flip_batch: negative pad " << pad);
   const int64_t* idx = indices.data<int64_t>();
   for (int64_t b = 0; b < B; ++b)
     SDD_CHECK(idx[b] >= 0 && idx[b] < N, "example index " << idx[b] << " outside 0.." << N - 1);
