@@ -9,8 +9,9 @@ Each round times PyTorch for --steps steps, then runs bench/mlp_step_bench (the 
 sparsedd, Google Benchmark, >= 1 s) once; the medians over --rounds rounds are compared. Interleaving
 the two keeps background load on a shared machine from favouring either side.
 
-Threads: --threads N sets torch.set_num_threads(N), and OMP_NUM_THREADS=N, OPENBLAS_NUM_THREADS=N for
-both this process (before torch loads OpenBLAS) and the sparsedd binary (default: every core).
+Threads: --threads N sets torch.set_num_threads(N), OMP_NUM_THREADS=N and OPENBLAS_NUM_THREADS=N for
+this process (before torch loads OpenBLAS), and SPARSEDD_THREADS=N for the sparsedd binary (its own
+pool; OpenMP and OpenBLAS one thread each, as the binary runs by default). Default: every core.
 
 Run with Debian's PyTorch (apt-get install python3-torch):
   /usr/bin/python3 bench/compare_pytorch_cpu.py --bench build-n/bench/mlp_step_bench
@@ -44,7 +45,7 @@ def torch_images_per_s(torch, model, opt, batches, steps):
 
 def sparsedd_images_per_s(bench, threads):
     """Runs mlp_step_bench once; returns (images per wall second, images per CPU second, context)."""
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    env = dict(os.environ, SPARSEDD_THREADS=str(threads), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     out = subprocess.run([bench, "--benchmark_format=json", "--benchmark_filter=BM_MlpStep"], env=env,
                          check=True, capture_output=True, text=True).stdout
     doc = json.loads(out)
@@ -98,7 +99,8 @@ def main():
     mt, mo = statistics.median(theirs), statistics.median(ours)
     mtc, moc = statistics.median(theirs_cpu), statistics.median(ours_cpu)
     print(f"torch {torch.__version__}, torch threads {torch.get_num_threads()} (OPENBLAS_NUM_THREADS={args.threads}), "
-          f"sparsedd omp threads {ctx.get('omp_max_threads', '?')}, openblas threads {ctx.get('openblas_threads', '?')}")
+          f"sparsedd threads {ctx.get('sparsedd_threads', '?')} (omp {ctx.get('omp_max_threads', '?')}, "
+          f"openblas {ctx.get('openblas_threads', '?')})")
     print(f"median pytorch  images/s: {mt:.0f}")
     print(f"median sparsedd images/s: {mo:.0f}")
     print(f"median images per CPU-second: pytorch {mtc:.0f}, sparsedd {moc:.0f} "

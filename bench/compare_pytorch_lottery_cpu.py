@@ -14,7 +14,9 @@ the original: the whole dataset is decoded and normalised once into one tensor, 
 runs torchvision transforms image by image in a DataLoader. So the ratio understates the gain over
 the original.
 
-Threads: --threads N for both (torch.set_num_threads, OMP_NUM_THREADS, OPENBLAS_NUM_THREADS).
+Threads: --threads N for both: PyTorch through torch.set_num_threads, OMP_NUM_THREADS and
+OPENBLAS_NUM_THREADS; sparsedd through SPARSEDD_THREADS (its own pool; OpenMP and OpenBLAS one thread
+each, as the binary runs by default).
 Rounds alternate PyTorch and sparsedd; medians are reported with the ratio PyTorch time / sparsedd
 time (> 1: sparsedd is faster).
 
@@ -115,7 +117,7 @@ def pytorch_lottery(torch, data, levels, epochs, batch=128):
 
 def sparsedd_lottery(exe, levels, epochs, threads):
     root = tempfile.mkdtemp(prefix="sdd_cmp_")
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    env = dict(os.environ, SPARSEDD_THREADS=str(threads), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     cmd = [exe, "lottery", "--default_hparams=mnist_mlp_300_100", "--dataset_name=fashion_mnist",
            f"--training_steps={epochs}ep", f"--levels={levels}", "--random_labels_fraction=0.2",
            "--fix_all_random_seeds=1", f"--results_root={root}", "--quiet"]

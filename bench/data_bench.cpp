@@ -1,6 +1,6 @@
 // bench/data_bench.cpp — CPU data-path throughput (Google Benchmark): batches/s of batch assembly
 // (gather + augmentation + normalisation, make_batch) at batch 128 for CIFAR-shaped data
-// (50000 x 32x32x3, flip + pad-crop) and Tiny-ImageNet-shaped data (64x64x3 stored, random resized
+// (50000 x 32x32x3, flip + pad-crop), Fashion-MNIST-shaped data (60000 x 28x28x1, normalisation only) and Tiny-ImageNet-shaped data (64x64x3 stored, random resized
 // crop + flip to 32x32, or Resize(45) + CenterCrop(32)), and through the background Prefetcher
 // (checked against the synchronous path before timing). Run: build-*/bench/data_bench.
 #include <benchmark/benchmark.h>
@@ -47,6 +47,19 @@ const Dataset& cifar() {
   static const Dataset d = synthetic(50000, 32, false);
   return d;
 }
+const Dataset& mnist() {  // Fashion-MNIST-shaped: 60000 x 28x28x1, not augmented (the quickstart)
+  static const Dataset d = [] {
+    Dataset m = synthetic(60000, 28, false);
+    m.name = "fashion_mnist";
+    m.c = 1;
+    m.images.resize(static_cast<size_t>(m.n * 28 * 28));
+    m.mean = {0.2860f};
+    m.std = {0.3530f};
+    m.augmentable = false;
+    return m;
+  }();
+  return d;
+}
 const Dataset& tiny() {
   static const Dataset d = synthetic(20000, 64, true);  // 20000 of the 100000 keeps memory modest
   return d;
@@ -68,6 +81,7 @@ void run(benchmark::State& state, const Dataset& d, bool augment) {
 
 void BM_cifar_train_augment(benchmark::State& s) { run(s, cifar(), true); }
 void BM_cifar_eval(benchmark::State& s) { run(s, cifar(), false); }
+void BM_mnist_batch(benchmark::State& s) { run(s, mnist(), false); }
 void BM_tiny_train_resized_crop(benchmark::State& s) { run(s, tiny(), true); }
 void BM_tiny_eval_resize_center_crop(benchmark::State& s) { run(s, tiny(), false); }
 
@@ -98,6 +112,7 @@ void BM_tiny_prefetched(benchmark::State& state) {
 
 BENCHMARK(BM_cifar_train_augment)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_cifar_eval)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_mnist_batch)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_tiny_train_resized_crop)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_tiny_eval_resize_center_crop)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_tiny_prefetched)->Unit(benchmark::kMillisecond)->UseRealTime();

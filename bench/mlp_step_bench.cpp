@@ -7,8 +7,9 @@
 // cpu_time is the CPU time of the whole process (all threads) per step.
 //
 // The same step in PyTorch is bench/compare_pytorch_cpu.py, which also runs this binary and prints
-// the ratio sparsedd / PyTorch. Thread counts: OpenMP from OMP_NUM_THREADS, OpenBLAS from
-// OPENBLAS_NUM_THREADS (both default to every core); they are printed in the benchmark context.
+// the ratio sparsedd / PyTorch. Threads as the sparsedd binary (engine/cpu/threads_cpu.cpp): the
+// backend's pool from SPARSEDD_THREADS (default: every CPU), OpenMP and OpenBLAS one thread each
+// unless OMP_NUM_THREADS / OPENBLAS_NUM_THREADS are set; all three are printed in the context.
 // Before timing, the benchmark checks that the loss falls over a few steps on a fixed batch, so a
 // broken step reports an error instead of a number.
 // Run: build-*/bench/mlp_step_bench [--benchmark_repetitions=5]
@@ -23,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/cpu/cpu_backend.h"
+#include "engine/cpu/parallel_cpu.h"
 #include "engine/nn/layers.h"
 #include "engine/nn/module.h"
 #include "engine/ops.h"
@@ -167,6 +170,8 @@ BENCHMARK(BM_PrunedMlpEval)->Arg(1000)->Arg(410)->Arg(168)->Arg(69)->Arg(28)->Ar
 }  // namespace
 
 int main(int argc, char** argv) {
+  sdd::cpu::configure_threads_from_env();
+  benchmark::AddCustomContext("sparsedd_threads", std::to_string(sdd::cpu::threads()));
   benchmark::AddCustomContext("omp_max_threads", std::to_string(omp_get_max_threads()));
   benchmark::AddCustomContext("openblas_threads", std::to_string(openblas_get_num_threads()));
   benchmark::Initialize(&argc, argv);

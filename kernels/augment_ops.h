@@ -240,7 +240,9 @@ struct CropFlipBatchOp {
       }
     } else {
       const uint8_t* src = img + static_cast<int64_t>(y) * W * C + ch;
-      if (table != nullptr) {
+      if (table != nullptr && C == 1) {
+        for (int32_t x = 0; x < W; ++x) o[x] = table[src[x]];
+      } else if (table != nullptr) {
         for (int32_t x = 0; x < W; ++x) o[x] = table[src[x * C]];
       } else {
         for (int32_t x = 0; x < W; ++x) o[x] = normalize_u8(src[x * C], m, s);

@@ -9,9 +9,9 @@ JOBS=${SDD_JOBS:-$(nproc)}
 
 bash scripts/install-deps.sh
 
-# Tests run two at a time (ctest -j) on small tensors: one OpenMP / OpenBLAS thread each avoids
+# Tests run two at a time (ctest -j) on small tensors: one OpenMP / OpenBLAS / sparsedd thread each avoids
 # oversubscribing the cores. Correctness does not depend on the thread count.
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} SPARSEDD_THREADS=${SPARSEDD_THREADS:-1}
 
 # Runs ctest in $1; ctest lists skipped tests after its summary, so the summary line is repeated
 # last (CI reads the closing line).

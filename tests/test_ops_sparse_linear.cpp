@@ -13,20 +13,13 @@
 #include "engine/ops.h"
 #include "engine/tensor.h"
 #include "tests/support/allclose.h"
+#include "tests/support/random_values.h"
 
 using namespace sdd;
 using sdd::test::allclose;
+using sdd::test::random_values;
 
 namespace {
-
-std::vector<float> random_values(size_t n, double density, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> nd(0.f, 1.f);
-  std::uniform_real_distribution<float> keep(0.f, 1.f);
-  std::vector<float> v(n);
-  for (float& x : v) x = keep(gen) < density ? nd(gen) : 0.f;
-  return v;
-}
 
 Tensor dense_product(const Tensor& x, const Tensor& w) {
   Tensor ref = Tensor::empty({x.size(0), w.size(0)}, DType::f32);

@@ -134,3 +134,52 @@ TEST_CASE("runners: a killed lottery run resumes to the uninterrupted result", "
   std::filesystem::remove_all(ref);
   std::filesystem::remove_all(killed);
 }
+
+// Sets an environment variable for a scope (the binary inherits it).
+struct ScopedEnv {
+  std::string name;
+  ScopedEnv(const char* n, const char* v) : name(n) { setenv(n, v, 1); }
+  ~ScopedEnv() { setenv(name.c_str(), "1", 1); }   // scripts/test.sh runs every test with 1
+};
+
+TEST_CASE("runners: SPARSEDD_THREADS: bad values exit 2, two or three threads give the one-thread run", "[runners]") {
+  std::string out, err;
+  for (const char* bad : {"0", "two", "-3", "2x", ""}) {
+    ScopedEnv env("SPARSEDD_THREADS", bad);
+    INFO("SPARSEDD_THREADS=" << bad);
+    CHECK(run_binary("lottery --levels=1 -d", &out, &err) == 2);
+    CHECK(err.find("SPARSEDD_THREADS") != std::string::npos);
+    CHECK(count_lines(err) == 1);
+  }
+  // The quickstart's model (its products are split in blocks) on a slice of the fake Fashion-MNIST:
+  // the loggers and final weights of every level are identical whatever the thread count.
+  const std::string flags =
+      "lottery --default_hparams=mnist_mlp_300_100 --dataset_name=fashion_mnist --batch_size=24"
+      " --subsample_fraction=0.002 --training_steps=2ep --levels=1 --random_labels_fraction=0.2"
+      " --fix_all_random_seeds=1 --quiet --dataset_root=" + fake_data_root();
+  std::vector<std::string> roots;
+  for (const char* threads : {"1", "2", "3"}) {
+    ScopedEnv env("SPARSEDD_THREADS", threads);
+    roots.push_back(fresh_dir(std::string("threads_") + threads));
+    REQUIRE(run_binary(flags + " --results_root=" + roots.back(), &out, &err) == 0);
+  }
+  int compared = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(roots[0])) {
+    const std::string p = e.path().string(), rel = p.substr(roots[0].size());
+    const bool logger = e.path().filename() == "logger";
+    const bool weights = e.path().filename() == "model_ep2_it0.safetensors";
+    if (!logger && !weights) continue;
+    for (size_t r = 1; r < roots.size(); ++r) {
+      INFO(rel << " with " << r + 1 << " threads");
+      if (logger) CHECK(read_text(p) == read_text(roots[r] + rel));
+      if (weights) {
+        const auto wa = load_tensors(p), wb = load_tensors(roots[r] + rel);
+        REQUIRE(wa.size() == wb.size());
+        for (const auto& [name, t] : wa) CHECK(same_values(t, wb.at(name)));
+      }
+    }
+    ++compared;
+  }
+  CHECK(compared == 4);   // levels 0 and 1: logger and final weights
+  for (const auto& r : roots) std::filesystem::remove_all(r);
+}

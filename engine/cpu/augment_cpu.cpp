@@ -1,7 +1,10 @@
 // engine/cpu/augment_cpu.cpp — CPU reference of the batch assembly entry (engine/backend_data.inc):
-// an OpenMP loop over kern::CropFlipBatchOp (kernels/augment_ops.h), the functor the CUDA kernel runs.
+// a loop (example ranges over the CPU pool) over kern::CropFlipBatchOp (kernels/augment_ops.h), the functor the CUDA kernel runs.
 #include "engine/cpu/augment_cpu.h"
+#include <algorithm>
+
 #include "engine/cpu/cpu_backend.h"
+#include "engine/cpu/parallel_cpu.h"
 #include "engine/ops/op_checks.h"
 #include "kernels/augment_ops.h"
 
@@ -38,11 +41,25 @@ void crop_flip_rows(kern::CropFlipBatchOp op, int64_t batch) {
   float table[4 * 256];
   kern::fill_normalize_table(op, table);
   op.lut = table;
-  // One task per output row (b, ch, y): the per-element functor's values, drawn once per row.
-  const int64_t rows = batch * op.C * op.H;
-#pragma omp parallel for schedule(static) if (rows * op.W > (1 << 15))
-  for (int64_t r = 0; r < rows; ++r)
-    op.row(r / (op.C * op.H), static_cast<int32_t>((r / op.H) % op.C), static_cast<int32_t>(r % op.H));
+  // Rows (b, ch, y) in nested loops (no index division per row), each the per-element functor's values
+  // with the random draw done once per row. Batches of 32K values or more are built in up to 4 ranges
+  // of examples over the CPU pool (each value depends only on its example: the ranges change nothing).
+  // Examples of a shuffled batch lie anywhere in a dataset larger than the caches: the example two
+  // ahead is prefetched line by line, so its memory latency overlaps the current rows.
+  const int64_t image_bytes = static_cast<int64_t>(op.H) * op.W * op.C;
+  const int64_t parts = batch * image_bytes < (1 << 15) ? 1 : std::min<int64_t>(4, batch);
+  run_parts(parts, [&](int64_t p) {
+    int64_t lo = 0, hi = 0;
+    part_range(batch, parts, p, 1, lo, hi);
+    for (int64_t b = lo; b < hi; ++b) {
+      if (b + 2 < hi) {
+        const uint8_t* ahead = op.images + op.indices[b + 2] * image_bytes;
+        for (int64_t off = 0; off < image_bytes; off += 64) __builtin_prefetch(ahead + off);
+      }
+      for (int32_t ch = 0; ch < op.C; ++ch)
+        for (int32_t y = 0; y < op.H; ++y) op.row(b, ch, y);
+    }
+  });
 }
 
 }  // namespace sdd::cpu

@@ -14,6 +14,7 @@ namespace sdd::cpu {
 #include "engine/backend_data.inc"     // on-device batch augmentation
 
 // The binary's thread policy (engine/cpu/threads_cpu.cpp): one OpenMP and one OpenBLAS thread unless
-// OMP_NUM_THREADS / OPENBLAS_NUM_THREADS are set.
+// OMP_NUM_THREADS / OPENBLAS_NUM_THREADS are set; the backend's own pool (parallel_cpu.h) gets
+// SPARSEDD_THREADS threads, by default one per available CPU. A bad SPARSEDD_THREADS is a UserError.
 void configure_threads_from_env();
 }  // namespace sdd::cpu

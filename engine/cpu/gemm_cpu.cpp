@@ -5,10 +5,14 @@
 #include <vector>
 
 #include "engine/cpu/cpu_backend.h"
+#include "engine/cpu/parallel_cpu.h"
 
 namespace sdd::cpu {
 
 // c[M,N] = alpha * op(a) @ op(b) + beta * c; a is [M,K] ([K,M] when trans_a), b is [K,N] ([N,K]).
+// Products of a million multiply-adds or more are computed in product_parts() blocks of columns of c
+// (of rows when M > 2N), one single-threaded sgemm per block spread over the CPU pool; the blocks are
+// a function of the shape only, so the result does not depend on the number of threads.
 void gemm(bool trans_a, bool trans_b, float alpha, const Tensor& a, const Tensor& b, float beta, const Tensor& c) {
   const int64_t M = c.size(0), N = c.size(1);
   const int64_t K = trans_a ? a.size(0) : a.size(1);
@@ -18,10 +22,33 @@ void gemm(bool trans_a, bool trans_b, float alpha, const Tensor& a, const Tensor
     for (int64_t i = 0; i < M * N; ++i) pc[i] = beta == 0.f ? 0.f : beta * pc[i];
     return;
   }
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), alpha, a.data<float>(),
-              static_cast<int>(a.size(1)), b.data<float>(), static_cast<int>(b.size(1)), beta, pc,
-              static_cast<int>(N));
+  const float* pa = a.data<float>();
+  const float* pb = b.data<float>();
+  const int64_t lda = a.size(1), ldb = b.size(1);
+  // c[m0:m1, n0:n1] from rows m0:m1 of op(a) and columns n0:n1 of op(b).
+  auto block = [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    const float* sa = trans_a ? pa + m0 : pa + m0 * lda;
+    const float* sb = trans_b ? pb + n0 * ldb : pb + n0;
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                static_cast<int>(m1 - m0), static_cast<int>(n1 - n0), static_cast<int>(K), alpha, sa,
+                static_cast<int>(lda), sb, static_cast<int>(ldb), beta, pc + m0 * N + n0, static_cast<int>(N));
+  };
+  const int64_t parts = product_parts(M * N * K);
+  if (parts == 1) {
+    block(0, M, 0, N);
+    return;
+  }
+  const bool split_rows = M > 2 * N;
+  run_parts(parts, [&](int64_t p) {
+    int64_t lo = 0, hi = 0;
+    part_range(split_rows ? M : N, parts, p, 16, lo, hi);
+    if (lo >= hi) return;
+    if (split_rows) {
+      block(lo, hi, 0, N);
+    } else {
+      block(0, M, lo, hi);
+    }
+  });
 }
 
 // y[N,F] += bias[F]

@@ -1,37 +1,35 @@
-// engine/cpu/optim_cpu.cpp — CPU optimizer entries: OpenMP loops over the shared element functors
+// engine/cpu/optim_cpu.cpp — CPU optimizer entries: loops (blocks over the CPU pool) over the shared element functors
 // (kernels/masked_sgd_ops.h, kernels/adam_ops.h) on [begin, end) of the flat arenas.
 // w, g, buf / m, v, mask, reset: f32 [total]; mask and reset may be undefined.
-#include <omp.h>
-
 #include <algorithm>
 
 #include "engine/cpu/cpu_backend.h"
+#include "engine/cpu/parallel_cpu.h"
 
 namespace sdd::cpu {
 
 namespace {
-// Memory-bound: below ~1M elements (4 MB) a second thread saves less than the fork-join and the
-// contention with OpenBLAS's own worker threads cost (the MLP-300-100 arena, 266K, runs serial).
-constexpr int64_t kParallelMin = 1 << 20;
+// Memory-bound: arenas of at least 128K elements are updated in blocks of 64K or more (at most 8) over
+// the CPU pool (parallel_cpu.h). Elementwise, so the blocks do not change any value.
+constexpr int64_t kParallelMin = 1 << 17;
 
 void check_range(const Tensor& w, int64_t begin, int64_t end) {
   SDD_CHECK(0 <= begin && begin <= end && end <= w.numel(), "range [" << begin << ", " << end << ") of " << w.str());
 }
 
-// Calls body(lo, hi) on [begin, end): directly when short, otherwise one contiguous chunk per OpenMP
-// thread. Bodies are `omp simd` loops (the arenas never overlap; mask / reset presence are template
+// Calls body(lo, hi) on [begin, end): directly when short, otherwise block by block over the pool.
+// Bodies are `omp simd` loops (the arenas never overlap; mask / reset presence are template
 // parameters, so the loops carry no per-element branches on them).
 template <class Body>
 void chunked(int64_t begin, int64_t end, const Body& body) {
   const int64_t n = end - begin;
-  if (n <= kParallelMin) return body(begin, end);
-#pragma omp parallel
-  {
-    const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
-    const int64_t per = (n + nt - 1) / nt;
-    const int64_t lo = begin + std::min(n, t * per), hi = begin + std::min(n, t * per + per);
-    if (lo < hi) body(lo, hi);
-  }
+  if (n < kParallelMin) return body(begin, end);
+  const int64_t parts = std::min<int64_t>(8, n >> 16);
+  run_parts(parts, [&](int64_t p) {
+    int64_t lo = 0, hi = 0;
+    part_range(n, parts, p, 16, lo, hi);
+    if (lo < hi) body(begin + lo, begin + hi);
+  });
 }
 
 template <bool HasMask, bool HasReset>

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/cpu/parallel_cpu.h"
 #include "engine/errors.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -216,23 +217,25 @@ const Csr& compressed(const float* w, int64_t O, int64_t I, int64_t nnz, bool ex
   return hit->csr;
 }
 
-// dst[C][R] = src[R][C], in tiles so that both sides stay in cache.
-void transpose_baseline(const float* src, float* dst, int64_t R, int64_t C) {
+// dst[c][r] = src[r][c] for the columns c0 <= c < c1 of src [R][C] (dst [C][R]), in tiles so that
+// both sides stay in cache.
+void transpose_baseline(const float* src, float* dst, int64_t R, int64_t C, int64_t c0, int64_t c1) {
   constexpr int64_t T = 16;
   for (int64_t r0 = 0; r0 < R; r0 += T)
-    for (int64_t c0 = 0; c0 < C; c0 += T) {
-      const int64_t r1 = std::min(R, r0 + T), c1 = std::min(C, c0 + T);
+    for (int64_t t0 = c0; t0 < c1; t0 += T) {
+      const int64_t r1 = std::min(R, r0 + T), t1 = std::min(c1, t0 + T);
       for (int64_t r = r0; r < r1; ++r)
-        for (int64_t c = c0; c < c1; ++c) dst[c * R + r] = src[r * C + c];
+        for (int64_t c = t0; c < t1; ++c) dst[c * R + r] = src[r * C + c];
     }
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 // The same with 8 x 8 blocks transposed in registers (unpack, shuffle, lane permute); edges scalar.
-__attribute__((target("avx2,fma"))) void transpose_avx2(const float* src, float* dst, int64_t R, int64_t C) {
-  const int64_t R8 = R - R % 8, C8 = C - C % 8;
+__attribute__((target("avx2,fma"))) void transpose_avx2(const float* src, float* dst, int64_t R, int64_t C,
+                                                        int64_t c0, int64_t c1) {
+  const int64_t R8 = R - R % 8, C8 = c0 + (c1 - c0) / 8 * 8;
   for (int64_t r = 0; r < R8; r += 8)
-    for (int64_t c = 0; c < C8; c += 8) {
+    for (int64_t c = c0; c < C8; c += 8) {
       const float* s = src + r * C + c;
       const __m256 a0 = _mm256_loadu_ps(s), a1 = _mm256_loadu_ps(s + C), a2 = _mm256_loadu_ps(s + 2 * C),
                    a3 = _mm256_loadu_ps(s + 3 * C), a4 = _mm256_loadu_ps(s + 4 * C), a5 = _mm256_loadu_ps(s + 5 * C),
@@ -254,12 +257,12 @@ __attribute__((target("avx2,fma"))) void transpose_avx2(const float* src, float*
       _mm256_storeu_ps(d + 6 * R, _mm256_permute2f128_ps(u2, u6, 0x31));
       _mm256_storeu_ps(d + 7 * R, _mm256_permute2f128_ps(u3, u7, 0x31));
     }
-  for (int64_t r = 0; r < R; ++r)   // edges: the last C % 8 columns, and the last R % 8 rows
-    for (int64_t c = (r < R8 ? C8 : 0); c < C; ++c) dst[c * R + r] = src[r * C + c];
+  for (int64_t r = 0; r < R; ++r)   // edges: the last (c1 - c0) % 8 columns, and the last R % 8 rows
+    for (int64_t c = (r < R8 ? C8 : c0); c < c1; ++c) dst[c * R + r] = src[r * C + c];
 }
 #endif
 
-using TransposeFn = void (*)(const float*, float*, int64_t, int64_t);
+using TransposeFn = void (*)(const float*, float*, int64_t, int64_t, int64_t, int64_t);
 
 TransposeFn pick_transpose_fn() {
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -268,9 +271,15 @@ TransposeFn pick_transpose_fn() {
   return transpose_baseline;
 }
 
+// dst[C][R] = src[R][C]; large ones in two column ranges over the CPU pool.
 void transpose(const float* src, float* dst, int64_t R, int64_t C) {
   const TransposeFn fn = pick_transpose_fn();
-  fn(src, dst, R, C);
+  const int64_t parts = R * C < (1 << 14) ? 1 : 2;
+  run_parts(parts, [&](int64_t p) {
+    int64_t lo = 0, hi = 0;
+    part_range(C, parts, p, 8, lo, hi);
+    if (lo < hi) fn(src, dst, R, C, lo, hi);
+  });
 }
 
 // x [R, C] transposed to [C][R]. The forward always transposes (refresh: a caller may have refilled
@@ -319,10 +328,15 @@ void run(const Tensor& x, const Tensor& w, const Tensor& out, int64_t nnz) {
   const BlockFn block = pick_block_fn();
   const int64_t blocks = (N + kBlock - 1) / kBlock;
   float* yT = ws.yT.data();
-#pragma omp parallel for schedule(static) if (blocks > 1 && nnz * N > (1 << 20))
-  for (int64_t b = 0; b < blocks; ++b) {
+  // The blocks of batch rows are independent: spread over the CPU pool when there is enough work.
+  auto one_block = [&](int64_t b) {
     const int64_t n0 = b * kBlock, nb = std::min(kBlock, N - n0);
     block(c.row_begin.data(), c.col.data(), c.val.data(), xT, yT, O, N, n0, nb);
+  };
+  if (nnz * N < (1 << 16)) {
+    for (int64_t b = 0; b < blocks; ++b) one_block(b);
+  } else {
+    run_parts(blocks, one_block);
   }
   transpose(yT, y, O, N);   // y[N][O]
 }
@@ -408,8 +422,14 @@ void run_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& support, c
   const DotRowFn dot_rows = pick_dot_rows_fn();
   const float* gT = ws.gT.data();
   float* pa = acc.data<float>();
-#pragma omp parallel for schedule(static) if (nnz * N > (1 << 22))
-  for (int64_t o = 0; o < O; ++o) dot_rows(c.row_begin.data(), c.col.data(), gT, xT, pa, o, N, I);
+  // Rows are independent: two ranges holding about half the entries each, over the CPU pool.
+  const int64_t parts = nnz * N < (1 << 16) ? 1 : 2;
+  const int64_t* rb = c.row_begin.data();
+  const int64_t mid = std::upper_bound(rb, rb + O, nnz / 2) - rb;
+  run_parts(parts, [&](int64_t p) {
+    const int64_t lo = parts == 1 ? 0 : (p == 0 ? 0 : mid), hi = parts == 1 ? O : (p == 0 ? mid : O);
+    for (int64_t o = lo; o < hi; ++o) dot_rows(rb, c.col.data(), gT, xT, pa, o, N, I);
+  });
 }
 
 }  // namespace

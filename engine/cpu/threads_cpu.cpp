@@ -4,19 +4,54 @@
 // machines that are also busy with other work, two pools spinning against each other made one
 // Fashion-MNIST MLP epoch 11x slower than one thread each (measured 2026-11-25 on the 2-core
 // development machine: 74 s vs 6.7 s per epoch). So unless the user sets OMP_NUM_THREADS or
-// OPENBLAS_NUM_THREADS, sparsedd runs each pool with one thread; setting them opts in to more.
+// OPENBLAS_NUM_THREADS, each of those pools runs one thread, and the parallelism comes from our own
+// pool (engine/cpu/parallel_cpu.h): matrix products split into blocks fixed by their shapes, one
+// single-threaded sgemm per block, so results do not depend on the thread count. That pool has
+// SPARSEDD_THREADS threads, by default one per CPU this process may run on.
 #include <cblas.h>
 #include <omp.h>
+#include <sched.h>
 
 #include <cstdlib>
+#include <string>
+#include <thread>
 
 #include "engine/cpu/cpu_backend.h"
+#include "engine/cpu/parallel_cpu.h"
+#include "engine/errors.h"
 
 namespace sdd::cpu {
+
+namespace {
+
+int available_cpus() {
+#ifdef CPU_COUNT
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+#endif
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
 
 void configure_threads_from_env() {
   if (!std::getenv("OMP_NUM_THREADS")) omp_set_num_threads(1);
   if (!std::getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
+  int n = available_cpus();
+  if (const char* env = std::getenv("SPARSEDD_THREADS")) {
+    const std::string s = env;
+    size_t used = 0;
+    long v = 0;
+    try {
+      v = std::stol(s, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    SDD_USER_CHECK(used == s.size() && v >= 1 && v <= 1024,
+                   "SPARSEDD_THREADS='" << s << "' must be a whole number of threads from 1 to 1024");
+    n = static_cast<int>(v);
+  }
+  set_threads(n);
 }
 
 }  // namespace sdd::cpu

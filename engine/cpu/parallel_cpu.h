@@ -1,0 +1,35 @@
+// engine/cpu/parallel_cpu.h — the CPU backend's own worker threads, for ops split into a fixed number
+// of independent parts (a matrix product in column blocks, a sparse product in row ranges).
+//
+// Determinism: callers choose the parts from the shapes alone, never from the thread count, and each
+// part writes its own outputs. The threads only decide who computes a part, so a result is bitwise
+// the same with 1, 2 or 16 threads (tests/test_parallel_cpu.cpp checks a whole training run).
+//
+// The pool: threads() - 1 helper threads; the caller computes parts too. A helper spins briefly after
+// each job (the parts of a training step come every few microseconds), then sleeps. A second caller
+// arriving while the pool is busy (data-parallel replicas in threads), and a part that itself calls
+// run_parts, run their parts serially.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+namespace sdd::cpu {
+
+// Threads the pool uses (1: everything on the calling thread). Default 1; the sparsedd binary sets it
+// from SPARSEDD_THREADS or the CPUs it may run on (configure_threads_from_env).
+int threads();
+void set_threads(int n);
+
+// Runs body(p) for p = 0 .. parts-1, spread over the pool; returns when all have run. The first
+// exception a part throws is rethrown here (after every part has finished).
+void run_parts(int64_t parts, const std::function<void(int64_t)>& body);
+
+// How many column (or row) blocks a product of this size is split into: a function of the shape only.
+// 1 below about a million multiply-adds; 2 up to 2^26; then 4, and 8 from 2^28.
+int64_t product_parts(int64_t macs);
+
+// [begin, end) of part p of `n` items split into `parts` blocks whose boundaries fall on multiples of
+// `align` (the last block takes the rest).
+void part_range(int64_t n, int64_t parts, int64_t p, int64_t align, int64_t& begin, int64_t& end);
+
+}  // namespace sdd::cpu
