@@ -10,8 +10,10 @@
 // The backend kernels are called directly (cpu::) so forward and the two backward passes are timed
 // separately; that is the point of a kernel benchmark. Before timing, every benchmark checks its
 // result against a direct double-precision computation at sampled entries (DESIGN rule 1) and
-// reports an error instead of a number when they disagree. Wall-clock time (UseRealTime), since
-// OpenBLAS and OpenMP use every core. Run: build-*/bench/engine_bench [--benchmark_filter=Conv].
+// reports an error instead of a number when they disagree. Wall-clock time (UseRealTime). Threads as
+// the sparsedd binary: SPARSEDD_THREADS for the backend's pool (default every CPU; products split in
+// shape-fixed blocks), OpenMP and OpenBLAS one each unless OMP_NUM_THREADS / OPENBLAS_NUM_THREADS.
+// Run: build-*/bench/engine_bench [--benchmark_filter=Conv].
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "engine/cpu/cpu_backend.h"
+#include "engine/cpu/parallel_cpu.h"
 #include "engine/geometry.h"
 #include "engine/nn/layers.h"
 #include "engine/nn/module.h"
@@ -92,6 +95,7 @@ BENCHMARK(BM_Sgemm)
     ->Args({512, 512, 512, 0})
     ->Args({1024, 1024, 1024, 0})
     ->Args({128, 300, 784, 1})   // LeNet-300-100 fc1 forward at batch 128
+    ->Args({128, 100, 300, 1})   // fc2 forward
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
@@ -271,4 +275,12 @@ BENCHMARK(BM_LeNet300100_TrainStep)->ArgName("batch")->Arg(128)->Unit(benchmark:
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  sdd::cpu::configure_threads_from_env();   // the binary's thread policy (SPARSEDD_THREADS, ...)
+  benchmark::AddCustomContext("sparsedd_threads", std::to_string(sdd::cpu::threads()));
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

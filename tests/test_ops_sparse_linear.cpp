@@ -47,9 +47,13 @@ TEST_CASE("sparse linear forward equals sgemm for full and partial row blocks", 
 }
 
 TEST_CASE("sparse linear forward is taken only at or below the density threshold", "[ops]") {
+  // The count of nonzero weights decides; AVX2 and portable counts, -0 is zero (400 entries: the AVX2
+  // count's 32-wide blocks and its tail).
+  const bool portable = GENERATE(false, true);
+  cpu::force_portable_sparse_kernels(portable);
   const int64_t N = 8, I = 40, O = 10;
   const Tensor x = Tensor::from_vector(random_values(static_cast<size_t>(N * I), 1.0, 5), {N, I});
-  std::vector<float> wv(static_cast<size_t>(O * I), 0.f);
+  std::vector<float> wv(static_cast<size_t>(O * I), -0.f);
   const auto limit = static_cast<size_t>(cpu::kSparseLinearMaxDensity * static_cast<double>(wv.size()));
   for (size_t i = 0; i < limit; ++i) wv[i * 3 % wv.size()] = 0.5f + static_cast<float>(i % 7);
   Tensor out = Tensor::full({N, O}, NAN);
@@ -64,6 +68,7 @@ TEST_CASE("sparse linear forward is taken only at or below the density threshold
   Tensor untouched = Tensor::full({N, O}, 7.f);
   REQUIRE_FALSE(cpu::sparse_linear_forward(x, Tensor::from_vector(wv, {O, I}), untouched));
   for (float v : untouched.to_vector<float>()) REQUIRE(v == 7.f);
+  cpu::force_portable_sparse_kernels(false);
 }
 
 TEST_CASE("sparse linear pattern cache follows value changes, regained and newly pruned weights", "[ops]") {

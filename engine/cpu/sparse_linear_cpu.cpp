@@ -31,7 +31,7 @@ bool use_avx2() {
 #if defined(__x86_64__) && defined(__GNUC__)
   static const bool has = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("popcnt");
   }();
   return has && !g_force_portable.load(std::memory_order_relaxed);
 #else
@@ -114,10 +114,35 @@ void check_args(const Tensor& x, const Tensor& w, const Tensor& out) {
             "sparse_linear_forward: x " << x.str() << ", w " << w.str() << ", out " << out.str());
 }
 
-int64_t count_nonzero(const float* p, int64_t n) {
+// Entries != 0 (NaN counts, -0 does not) in p[0..n): every forward and weight gradient of a pruned
+// layer counts its weights or support, so the AVX2 version (8 compares per instruction) matters.
+int64_t count_nonzero_baseline(const float* p, int64_t n) {
   int64_t nz = 0;
   for (int64_t i = 0; i < n; ++i) nz += p[i] != 0.f;
   return nz;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma,popcnt"))) int64_t count_nonzero_avx2(const float* p, int64_t n) {
+  const __m256 zero = _mm256_setzero_ps();
+  int64_t nz = 0, i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const auto m0 = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(p + i), zero, _CMP_NEQ_UQ)));
+    const auto m1 = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(p + i + 8), zero, _CMP_NEQ_UQ)));
+    const auto m2 = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(p + i + 16), zero, _CMP_NEQ_UQ)));
+    const auto m3 = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(p + i + 24), zero, _CMP_NEQ_UQ)));
+    nz += __builtin_popcount(m0 | (m1 << 8) | (m2 << 16) | (m3 << 24));
+  }
+  for (; i < n; ++i) nz += p[i] != 0.f;
+  return nz;
+}
+#endif
+
+int64_t count_nonzero(const float* p, int64_t n) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (use_avx2()) return count_nonzero_avx2(p, n);
+#endif
+  return count_nonzero_baseline(p, n);
 }
 
 // The nonzero pattern of a weight, cached between calls: a pruned layer keeps its pattern for a whole
@@ -271,15 +296,11 @@ TransposeFn pick_transpose_fn() {
   return transpose_baseline;
 }
 
-// dst[C][R] = src[R][C]; large ones in two column ranges over the CPU pool.
+// dst[C][R] = src[R][C]. On the calling thread: a transpose is memory-bound and its result is read
+// next by this thread, so splitting it over the pool moved more data between cores than it saved.
 void transpose(const float* src, float* dst, int64_t R, int64_t C) {
   const TransposeFn fn = pick_transpose_fn();
-  const int64_t parts = R * C < (1 << 14) ? 1 : 2;
-  run_parts(parts, [&](int64_t p) {
-    int64_t lo = 0, hi = 0;
-    part_range(C, parts, p, 8, lo, hi);
-    if (lo < hi) fn(src, dst, R, C, lo, hi);
-  });
+  fn(src, dst, R, C, 0, C);
 }
 
 // x [R, C] transposed to [C][R]. The forward always transposes (refresh: a caller may have refilled
@@ -328,12 +349,13 @@ void run(const Tensor& x, const Tensor& w, const Tensor& out, int64_t nnz) {
   const BlockFn block = pick_block_fn();
   const int64_t blocks = (N + kBlock - 1) / kBlock;
   float* yT = ws.yT.data();
-  // The blocks of batch rows are independent: spread over the CPU pool when there is enough work.
+  // The blocks of batch rows are independent: spread over the CPU pool when there is enough work
+  // (a million multiply-adds; less is faster on one core).
   auto one_block = [&](int64_t b) {
     const int64_t n0 = b * kBlock, nb = std::min(kBlock, N - n0);
     block(c.row_begin.data(), c.col.data(), c.val.data(), xT, yT, O, N, n0, nb);
   };
-  if (nnz * N < (1 << 16)) {
+  if (nnz * N < (1 << 20)) {
     for (int64_t b = 0; b < blocks; ++b) one_block(b);
   } else {
     run_parts(blocks, one_block);
@@ -422,8 +444,9 @@ void run_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& support, c
   const DotRowFn dot_rows = pick_dot_rows_fn();
   const float* gT = ws.gT.data();
   float* pa = acc.data<float>();
-  // Rows are independent: two ranges holding about half the entries each, over the CPU pool.
-  const int64_t parts = nnz * N < (1 << 16) ? 1 : 2;
+  // Rows are independent: two ranges holding about half the entries each, over the CPU pool from
+  // four million multiply-adds.
+  const int64_t parts = nnz * N < (1 << 22) ? 1 : 2;
   const int64_t* rb = c.row_begin.data();
   const int64_t mid = std::upper_bound(rb, rb + O, nnz / 2) - rb;
   run_parts(parts, [&](int64_t p) {

@@ -7,7 +7,8 @@
 // OPENBLAS_NUM_THREADS, each of those pools runs one thread, and the parallelism comes from our own
 // pool (engine/cpu/parallel_cpu.h): matrix products split into blocks fixed by their shapes, one
 // single-threaded sgemm per block, so results do not depend on the thread count. That pool has
-// SPARSEDD_THREADS threads, by default one per CPU this process may run on.
+// SPARSEDD_THREADS threads, by default one per CPU this process may run on (divided among the ranks
+// of the node under mpirun).
 #include <cblas.h>
 #include <omp.h>
 #include <sched.h>
@@ -24,12 +25,20 @@ namespace sdd::cpu {
 
 namespace {
 
-int available_cpus() {
+// CPUs this process may run on, shared among the ranks of this node under mpirun (Open MPI and MPICH
+// name the local rank count), so that N ranks on N cores do not each start N threads.
+int default_threads() {
+  int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 #ifdef CPU_COUNT
   cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) cpus = std::max(1, CPU_COUNT(&set));
 #endif
-  return std::max(1u, std::thread::hardware_concurrency());
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"})
+    if (const char* v = std::getenv(name)) {
+      const int ranks = std::atoi(v);
+      if (ranks > 1) return std::max(1, cpus / ranks);
+    }
+  return cpus;
 }
 
 }  // namespace
@@ -37,7 +46,7 @@ int available_cpus() {
 void configure_threads_from_env() {
   if (!std::getenv("OMP_NUM_THREADS")) omp_set_num_threads(1);
   if (!std::getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
-  int n = available_cpus();
+  int n = default_threads();
   if (const char* env = std::getenv("SPARSEDD_THREADS")) {
     const std::string s = env;
     size_t used = 0;
