@@ -32,11 +32,12 @@ thread_local bool t_in_part = false;   // this thread is running a part: nested 
 
 class Pool {
  public:
+  // Never destroyed: helpers are not joined at exit, so a thread still submitting while static
+  // objects are torn down (an error exit during data-parallel training) finds the pool intact.
   static Pool& get() {
-    static Pool pool;
-    return pool;
+    static Pool* pool = new Pool;
+    return *pool;
   }
-  ~Pool() { resize(1); }
 
   int threads() const { return count_.load(std::memory_order_relaxed); }
 

@@ -82,6 +82,7 @@ class PhaseData {
   bool augmented() const { return augment_ && train_->augmentable; }
   bool seeded() const { return order_.mode() == DataOrder::Mode::seeded; }
   uint64_t aug_seed() const { return aug_seed_; }
+  Device device() const { return device_; }
 
   // The training visiting order of one pass in `epoch` (consumes global_generator() when unseeded).
   std::vector<int64_t> train_order(int64_t epoch) const { return order_.epoch_order(epoch); }

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "engine/autograd/autograd.h"
+#include "engine/cpu/parallel_cpu.h"
 #include "engine/errors.h"
 #include "engine/ops.h"
 
@@ -13,18 +14,33 @@ namespace sdd::exp {
 
 namespace {
 
+// One batch's terms: mean cross-entropy, correct and clean-correct counts, size (float32, as the
+// original adds them).
+struct BatchTerms {
+  float mean_ce = 0.f, correct = 0.f, clean_correct = 0.f, size = 0.f;
+};
+
+BatchTerms batch_terms(nn::Module& model, const PhaseBatch& b) {
+  BatchTerms t;
+  Tensor logits = model(b.x);                     // [B, K]
+  t.mean_ce = static_cast<float>(ops::cross_entropy(logits, b.y).item());
+  Tensor pred = ops::argmax(logits);              // i64 [B]
+  t.correct = static_cast<float>(ops::count_equal(pred, b.y));
+  if (b.clean_y.defined()) t.clean_correct = static_cast<float>(ops::count_equal(pred, b.clean_y));
+  t.size = static_cast<float>(b.size);
+  return t;
+}
+
 // The float32 sums of one evaluation pass (the original's accumulation).
 struct EvalSums {
   float loss_sum = 0.f, correct = 0.f, clean_correct = 0.f, count = 0.f;
-  void add(nn::Module& model, const PhaseBatch& b) {
-    Tensor logits = model(b.x);                     // [B, K]
-    const float mean_ce = static_cast<float>(ops::cross_entropy(logits, b.y).item());
-    loss_sum += mean_ce * static_cast<float>(b.size);
-    Tensor pred = ops::argmax(logits);              // i64 [B]
-    correct += static_cast<float>(ops::count_equal(pred, b.y));
-    if (b.clean_y.defined()) clean_correct += static_cast<float>(ops::count_equal(pred, b.clean_y));
-    count += static_cast<float>(b.size);
+  void add(const BatchTerms& t) {
+    loss_sum += t.mean_ce * t.size;
+    correct += t.correct;
+    clean_correct += t.clean_correct;
+    count += t.size;
   }
+  void add(nn::Module& model, const PhaseBatch& b) { add(batch_terms(model, b)); }
   EvalResult result(std::chrono::steady_clock::time_point t0) const {
     EvalResult r;
     r.examples = static_cast<double>(count);
@@ -42,12 +58,23 @@ EvalResult evaluate(nn::Module& model, const PhaseData& data, bool train_split, 
   const auto t0 = std::chrono::steady_clock::now();
   model.eval();
   NoGradGuard no_grad;
+  const std::vector<int64_t> order = train_split ? data.train_order(epoch) : std::vector<int64_t>();
+  const int64_t batches = train_split ? data.ipe() : data.test_batches();
+  auto batch = [&](int64_t i) { return train_split ? data.train_batch(order, i, epoch, /*salt=*/1) : data.test_batch(i); };
   EvalSums sums;
-  if (train_split) {
-    const std::vector<int64_t> order = data.train_order(epoch);
-    for (int64_t i = 0; i < data.ipe(); ++i) sums.add(model, data.train_batch(order, i, epoch, /*salt=*/1));
+  if (data.device().is_cpu() && cpu::threads() > 1 && batches > 1) {
+    // On the CPU with several threads, batches are evaluated side by side over the CPU pool (one per
+    // thread at a time; a batch's products are computed in the same blocks as always, one after the
+    // other on its thread), and their terms are added in batch order afterwards: the same sums, bit
+    // for bit, as the loop below.
+    std::vector<BatchTerms> terms(static_cast<size_t>(batches));
+    cpu::run_parts(batches, [&](int64_t i) {
+      NoGradGuard part_no_grad;   // grad mode is per thread
+      terms[static_cast<size_t>(i)] = batch_terms(model, batch(i));
+    });
+    for (const BatchTerms& t : terms) sums.add(t);
   } else {
-    for (int64_t i = 0; i < data.test_batches(); ++i) sums.add(model, data.test_batch(i));
+    for (int64_t i = 0; i < batches; ++i) sums.add(model, batch(i));
   }
   return sums.result(t0);
 }
