@@ -1,5 +1,6 @@
 // engine/cpu/augment_cpu.cpp — CPU reference of the batch assembly entry (engine/backend_data.inc):
-// a loop (example ranges over the CPU pool) over kern::CropFlipBatchOp (kernels/augment_ops.h), the functor the CUDA kernel runs.
+// a loop (example ranges over the CPU pool) over kern::CropFlipBatchOp (kernels/augment_ops.h), the
+// functor the CUDA kernel runs.
 #include "engine/cpu/augment_cpu.h"
 #include <algorithm>
 

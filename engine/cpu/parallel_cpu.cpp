@@ -2,7 +2,7 @@
 //
 // One job at a time. The submitter publishes (body, parts), bumps the generation, claims parts from a
 // shared counter like every helper, and returns once every helper has checked in for this generation
-// (so no helper can still be looking at a job that has ended). Helpers spin about 200 us on the
+// (so no helper can still be looking at a job that has ended). Helpers spin about 2 ms on the
 // generation before sleeping on a condition variable; the submitter notifies only when one sleeps.
 #include "engine/cpu/parallel_cpu.h"
 
@@ -117,7 +117,7 @@ class Pool {
     }
   }
 
-  // Caller holds submit_ (or is the destructor).
+  // Caller holds submit_.
   void resize(int n) {
     if (static_cast<int>(helpers_.size()) + 1 == n) return;
     {

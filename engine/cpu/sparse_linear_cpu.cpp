@@ -242,25 +242,23 @@ const Csr& compressed(const float* w, int64_t O, int64_t I, int64_t nnz, bool ex
   return hit->csr;
 }
 
-// dst[c][r] = src[r][c] for the columns c0 <= c < c1 of src [R][C] (dst [C][R]), in tiles so that
-// both sides stay in cache.
-void transpose_baseline(const float* src, float* dst, int64_t R, int64_t C, int64_t c0, int64_t c1) {
+// dst[C][R] = src[R][C], in tiles so that both sides stay in cache.
+void transpose_baseline(const float* src, float* dst, int64_t R, int64_t C) {
   constexpr int64_t T = 16;
   for (int64_t r0 = 0; r0 < R; r0 += T)
-    for (int64_t t0 = c0; t0 < c1; t0 += T) {
-      const int64_t r1 = std::min(R, r0 + T), t1 = std::min(c1, t0 + T);
+    for (int64_t c0 = 0; c0 < C; c0 += T) {
+      const int64_t r1 = std::min(R, r0 + T), c1 = std::min(C, c0 + T);
       for (int64_t r = r0; r < r1; ++r)
-        for (int64_t c = t0; c < t1; ++c) dst[c * R + r] = src[r * C + c];
+        for (int64_t c = c0; c < c1; ++c) dst[c * R + r] = src[r * C + c];
     }
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 // The same with 8 x 8 blocks transposed in registers (unpack, shuffle, lane permute); edges scalar.
-__attribute__((target("avx2,fma"))) void transpose_avx2(const float* src, float* dst, int64_t R, int64_t C,
-                                                        int64_t c0, int64_t c1) {
-  const int64_t R8 = R - R % 8, C8 = c0 + (c1 - c0) / 8 * 8;
+__attribute__((target("avx2,fma"))) void transpose_avx2(const float* src, float* dst, int64_t R, int64_t C) {
+  const int64_t R8 = R - R % 8, C8 = C - C % 8;
   for (int64_t r = 0; r < R8; r += 8)
-    for (int64_t c = c0; c < C8; c += 8) {
+    for (int64_t c = 0; c < C8; c += 8) {
       const float* s = src + r * C + c;
       const __m256 a0 = _mm256_loadu_ps(s), a1 = _mm256_loadu_ps(s + C), a2 = _mm256_loadu_ps(s + 2 * C),
                    a3 = _mm256_loadu_ps(s + 3 * C), a4 = _mm256_loadu_ps(s + 4 * C), a5 = _mm256_loadu_ps(s + 5 * C),
@@ -282,12 +280,12 @@ __attribute__((target("avx2,fma"))) void transpose_avx2(const float* src, float*
       _mm256_storeu_ps(d + 6 * R, _mm256_permute2f128_ps(u2, u6, 0x31));
       _mm256_storeu_ps(d + 7 * R, _mm256_permute2f128_ps(u3, u7, 0x31));
     }
-  for (int64_t r = 0; r < R; ++r)   // edges: the last (c1 - c0) % 8 columns, and the last R % 8 rows
-    for (int64_t c = (r < R8 ? C8 : c0); c < c1; ++c) dst[c * R + r] = src[r * C + c];
+  for (int64_t r = 0; r < R; ++r)   // edges: the last C % 8 columns, and the last R % 8 rows
+    for (int64_t c = (r < R8 ? C8 : 0); c < C; ++c) dst[c * R + r] = src[r * C + c];
 }
 #endif
 
-using TransposeFn = void (*)(const float*, float*, int64_t, int64_t, int64_t, int64_t);
+using TransposeFn = void (*)(const float*, float*, int64_t, int64_t);
 
 TransposeFn pick_transpose_fn() {
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -300,7 +298,7 @@ TransposeFn pick_transpose_fn() {
 // next by this thread, so splitting it over the pool moved more data between cores than it saved.
 void transpose(const float* src, float* dst, int64_t R, int64_t C) {
   const TransposeFn fn = pick_transpose_fn();
-  fn(src, dst, R, C, 0, C);
+  fn(src, dst, R, C);
 }
 
 // x [R, C] transposed to [C][R]. The forward always transposes (refresh: a caller may have refilled
