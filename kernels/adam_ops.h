@@ -15,6 +15,7 @@ struct AdamHyper {
   float weight_decay = 0.f;
   float bias_correction1 = 1.f;       // 1 - beta1^t, computed on the host in double
   float sqrt_bias_correction2 = 1.f;  // sqrt(1 - beta2^t)
+  bool zero_grad = false;             // the backend writes each gradient entry back to 0 once read
 };
 
 SDD_HD void adam_element(float& w, float g, float& m, float& v, float mask, float reset, bool has_mask,

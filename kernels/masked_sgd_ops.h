@@ -19,6 +19,7 @@ struct SgdHyper {
   float weight_decay = 0.f;
   bool nesterov = false;
   bool first_step = true;  // the momentum buffer is initialised with g' (PyTorch)
+  bool zero_grad = false;  // the backend writes each gradient entry back to 0 once read (fused zero_grad)
 };
 
 // One element: w, buf updated in place. has_mask/has_reset say whether mask / reset are meaningful.

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <memory>
+#include <vector>
 
 #include "engine/nn/module.h"
 #include "engine/optim/optimizer.h"
@@ -213,4 +215,57 @@ TEST_CASE("make_optimizer follows the original flags", "[optim]") {
   CHECK_FALSE(dynamic_cast<Sgd*>(o2.get())->options().nesterov);
   CHECK(dynamic_cast<Adam*>(make_optimizer("adam", fp, 0.9, 0.0, 0.0).get()) != nullptr);
   CHECK_THROWS_AS(make_optimizer("rmsprop", fp, 0.0, 0.0, 0.0), UserError);
+}
+
+TEST_CASE("step_and_zero_grad equals step then zero_grad, bit for bit, and zeroes frozen gradients too", "[optim]") {
+  struct Config {
+    const char* name;
+    bool adam;
+    SgdOptions sgd;
+    bool mask, reset, freeze_a;
+  };
+  const std::vector<Config> configs = {
+      {"plain", false, SgdOptions{}, false, false, false},
+      {"momentum+decay", false, SgdOptions{0.9, false, 0.01}, false, false, false},
+      {"nesterov", false, SgdOptions{0.5, true, 0.0}, false, false, false},
+      {"mask", false, SgdOptions{}, true, false, false},
+      {"mask+reset+momentum", false, SgdOptions{0.9, false, 0.0}, true, true, false},
+      {"frozen a", false, SgdOptions{0.9, false, 0.0}, false, false, true},
+      {"adam", true, SgdOptions{}, false, false, false},
+      {"adam mask reset frozen", true, SgdOptions{}, true, true, true},
+  };
+  for (const Config& c : configs) {
+    SECTION(c.name) {
+      auto make = [&](std::unique_ptr<Optimizer>& opt, TwoParams& m) {
+        if (c.freeze_a) m.a.set_requires_grad(false);
+        FlatParams fp = flatten_parameters(m);
+        if (c.adam)
+          opt = std::make_unique<Adam>(fp, AdamOptions{});
+        else
+          opt = std::make_unique<Sgd>(fp, c.sgd);
+        if (c.mask)
+          opt->set_mask(Tensor::from_vector(std::vector<float>{1.f, 0.f, 1.f, 1.f, 0.f}, {5}),
+                        c.reset ? Tensor::from_vector(std::vector<float>{0.f, 7.f, 0.f, 0.f, -3.f}, {5}) : Tensor());
+        return fp;
+      };
+      TwoParams m1({1.f, 2.f}, {0.5f, -1.f, 3.f}), m2({1.f, 2.f}, {0.5f, -1.f, 3.f});
+      std::unique_ptr<Optimizer> o1, o2;
+      FlatParams f1 = make(o1, m1), f2 = make(o2, m2);
+      const std::vector<std::vector<float>> grads = {
+          {0.5f, -1.f, 2.f, 0.25f, 10.f}, {-0.3f, 0.7f, 1.5f, -2.f, 0.1f}, {0.01f, 3.f, -0.5f, 0.2f, -4.f}};
+      for (size_t s = 0; s < grads.size(); ++s) {
+        set_grads(f1, grads[s]);
+        set_grads(f2, grads[s]);
+        o1->step(0.1);
+        o1->zero_grad();
+        o2->step_and_zero_grad(0.1);
+        CHECK(vals(f1.params) == vals(f2.params));
+        CHECK(vals(f2.grads) == std::vector<float>(5, 0.f));
+        const NamedTensors s1 = o1->state_tensors(), s2 = o2->state_tensors();
+        REQUIRE(s1.size() == s2.size());
+        for (size_t k = 0; k < s1.size(); ++k) CHECK(vals(s1[k].second) == vals(s2[k].second));
+      }
+      CHECK(o1->steps() == o2->steps());
+    }
+  }
 }

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -92,6 +93,64 @@ TEST_CASE("cpu pool: every part runs once, errors reach the caller, nesting and 
     other.join();
     REQUIRE(a.load() == 600);
     REQUIRE(b.load() == 600);
+  }
+}
+
+TEST_CASE("cpu pool: a background task runs exactly once, errors reach wait(), jobs never wait for its helper", "[cpu]") {
+  for (const int threads : {1, 2, 3}) {
+    Threads t(threads);
+    INFO("threads " << threads);
+    // Exactly once, whoever runs it; the result is there after wait(); nested run_parts inside work.
+    for (int rep = 0; rep < 200; ++rep) {
+      std::atomic<int> runs{0}, inner{0};
+      cpu::BackgroundTask task([&] {
+        runs++;
+        cpu::run_parts(4, [&](int64_t) { inner++; });
+      });
+      if (rep % 2 == 0) cpu::run_parts(3, [](int64_t) {});
+      task.wait();
+      task.wait();   // a second wait is a no-op
+      REQUIRE(runs.load() == 1);
+      REQUIRE(inner.load() == 4);
+    }
+    // The task's exception comes back from wait(); the slot is free again afterwards.
+    {
+      cpu::BackgroundTask bad([] { throw std::runtime_error("task failed"); });
+      REQUIRE_THROWS_WITH(bad.wait(), "task failed");
+    }
+    // Two tasks at once: the second finds the slot taken and runs inside its own wait().
+    std::atomic<int> both{0};
+    {
+      cpu::BackgroundTask a([&] { both++; }), b([&] { both++; });
+      b.wait();
+      a.wait();
+    }
+    REQUIRE(both.load() == 2);
+    // The destructor waits for a task nobody waited for.
+    std::atomic<int> late{0};
+    { cpu::BackgroundTask lazy([&] { late++; }); }
+    REQUIRE(late.load() == 1);
+  }
+  // A helper busy with a task does not hold up jobs: the task below only ends once a job has ended
+  // after it started, which would never happen if the job waited for that helper.
+  Threads t(2);
+  for (int rep = 0; rep < 20; ++rep) {
+    std::atomic<bool> started{false}, job_done{false}, saw_job_end{false};
+    std::atomic<int> parts_run{0};
+    cpu::BackgroundTask task([&] {
+      started = true;
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (!job_done.load() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+      saw_job_end = job_done.load();
+    });
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!started.load() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+    REQUIRE(started.load());   // the idle helper took the task
+    cpu::run_parts(8, [&](int64_t) { parts_run++; });
+    job_done = true;
+    task.wait();
+    REQUIRE(parts_run.load() == 8);
+    REQUIRE(saw_job_end.load());   // the job ended while the helper was still in the task
   }
 }
 

@@ -34,28 +34,53 @@ void chunked(int64_t begin, int64_t end, const Body& body) {
   });
 }
 
-template <bool HasMask, bool HasReset>
-void sgd_range(float* pw, const float* pg, float* pb, const float* pm, const float* pr, const kern::SgdHyper& h,
+// HasMomentum false: the momentum arena is neither read nor written (the functor's buffer is a local).
+// ZeroGrad: each gradient entry is written back to 0 right after it is read (Optimizer::step_and_zero_grad),
+// one pass over the arena instead of a separate fill.
+template <bool HasMask, bool HasReset, bool HasMomentum, bool ZeroGrad>
+void sgd_range(float* pw, float* pg, float* pb, const float* pm, const float* pr, const kern::SgdHyper& h,
                int64_t begin, int64_t end) {
   chunked(begin, end, [=](int64_t lo, int64_t hi) {
     const kern::SgdHyper hh = h;
 #pragma omp simd
-    for (int64_t i = lo; i < hi; ++i)
-      kern::masked_sgd_element(pw[i], pg[i], pb[i], HasMask ? pm[i] : 1.f, HasReset ? pr[i] : 0.f, HasMask, HasReset,
-                               hh);
+    for (int64_t i = lo; i < hi; ++i) {
+      float unused = 0.f;
+      float& b = HasMomentum ? pb[i] : unused;
+      kern::masked_sgd_element(pw[i], pg[i], b, HasMask ? pm[i] : 1.f, HasReset ? pr[i] : 0.f, HasMask, HasReset, hh);
+      if (ZeroGrad) pg[i] = 0.f;
+    }
   });
 }
 
 template <bool HasMask, bool HasReset>
-void adam_range(float* pw, const float* pg, float* pm1, float* pv, const float* pm, const float* pr,
+void sgd_masked(float* pw, float* pg, float* pb, const float* pm, const float* pr, const kern::SgdHyper& h,
+                int64_t begin, int64_t end) {
+  const bool mom = h.momentum != 0.f;
+  if (mom && h.zero_grad) return sgd_range<HasMask, HasReset, true, true>(pw, pg, pb, pm, pr, h, begin, end);
+  if (mom) return sgd_range<HasMask, HasReset, true, false>(pw, pg, pb, pm, pr, h, begin, end);
+  if (h.zero_grad) return sgd_range<HasMask, HasReset, false, true>(pw, pg, pb, pm, pr, h, begin, end);
+  sgd_range<HasMask, HasReset, false, false>(pw, pg, pb, pm, pr, h, begin, end);
+}
+
+template <bool HasMask, bool HasReset, bool ZeroGrad>
+void adam_range(float* pw, float* pg, float* pm1, float* pv, const float* pm, const float* pr,
                 const kern::AdamHyper& h, int64_t begin, int64_t end) {
   chunked(begin, end, [=](int64_t lo, int64_t hi) {
     const kern::AdamHyper hh = h;
 #pragma omp simd
-    for (int64_t i = lo; i < hi; ++i)
+    for (int64_t i = lo; i < hi; ++i) {
       kern::adam_element(pw[i], pg[i], pm1[i], pv[i], HasMask ? pm[i] : 1.f, HasReset ? pr[i] : 0.f, HasMask,
                          HasReset, hh);
+      if (ZeroGrad) pg[i] = 0.f;
+    }
   });
+}
+
+template <bool HasMask, bool HasReset>
+void adam_masked(float* pw, float* pg, float* pm1, float* pv, const float* pm, const float* pr,
+                 const kern::AdamHyper& h, int64_t begin, int64_t end) {
+  if (h.zero_grad) return adam_range<HasMask, HasReset, true>(pw, pg, pm1, pv, pm, pr, h, begin, end);
+  adam_range<HasMask, HasReset, false>(pw, pg, pm1, pv, pm, pr, h, begin, end);
 }
 }  // namespace
 
@@ -63,29 +88,29 @@ void masked_sgd(const Tensor& w, const Tensor& g, const Tensor& buf, const Tenso
                 const kern::SgdHyper& h, int64_t begin, int64_t end) {
   check_range(w, begin, end);
   float* pw = w.data<float>();
-  const float* pg = g.data<float>();
+  float* pg = g.data<float>();
   float* pb = buf.data<float>();
   const bool has_mask = mask.defined(), has_reset = reset.defined();
   const float* pm = has_mask ? mask.data<float>() : nullptr;
   const float* pr = has_reset ? reset.data<float>() : nullptr;
-  if (!has_mask) return sgd_range<false, false>(pw, pg, pb, pm, pr, h, begin, end);
-  if (!has_reset) return sgd_range<true, false>(pw, pg, pb, pm, pr, h, begin, end);
-  sgd_range<true, true>(pw, pg, pb, pm, pr, h, begin, end);
+  if (!has_mask) return sgd_masked<false, false>(pw, pg, pb, pm, pr, h, begin, end);
+  if (!has_reset) return sgd_masked<true, false>(pw, pg, pb, pm, pr, h, begin, end);
+  sgd_masked<true, true>(pw, pg, pb, pm, pr, h, begin, end);
 }
 
 void adam(const Tensor& w, const Tensor& g, const Tensor& m, const Tensor& v, const Tensor& mask,
           const Tensor& reset, const kern::AdamHyper& h, int64_t begin, int64_t end) {
   check_range(w, begin, end);
   float* pw = w.data<float>();
-  const float* pg = g.data<float>();
+  float* pg = g.data<float>();
   float* pm1 = m.data<float>();
   float* pv = v.data<float>();
   const bool has_mask = mask.defined(), has_reset = reset.defined();
   const float* pm = has_mask ? mask.data<float>() : nullptr;
   const float* pr = has_reset ? reset.data<float>() : nullptr;
-  if (!has_mask) return adam_range<false, false>(pw, pg, pm1, pv, pm, pr, h, begin, end);
-  if (!has_reset) return adam_range<true, false>(pw, pg, pm1, pv, pm, pr, h, begin, end);
-  adam_range<true, true>(pw, pg, pm1, pv, pm, pr, h, begin, end);
+  if (!has_mask) return adam_masked<false, false>(pw, pg, pm1, pv, pm, pr, h, begin, end);
+  if (!has_reset) return adam_masked<true, false>(pw, pg, pm1, pv, pm, pr, h, begin, end);
+  adam_masked<true, true>(pw, pg, pm1, pv, pm, pr, h, begin, end);
 }
 
 }  // namespace sdd::cpu

@@ -1,9 +1,15 @@
 // engine/cpu/parallel_cpu.cpp — the CPU worker pool of parallel_cpu.h.
 //
-// One job at a time. The submitter publishes (body, parts), bumps the generation, claims parts from a
-// shared counter like every helper, and returns once every helper has checked in for this generation
-// (so no helper can still be looking at a job that has ended). Helpers spin about 2 ms on the
-// generation before sleeping on a condition variable; the submitter notifies only when one sleeps.
+// One job at a time. The submitter publishes (body, parts), opens the job and bumps the generation,
+// then claims parts from a shared counter like every helper. A helper that sees the new generation
+// enters the job (a counter in `state_`) unless the submitter has already closed it; when the
+// submitter runs out of parts it closes the job and waits only for the helpers that entered, so a
+// helper that is asleep or busy with a background task never delays a job. Helpers spin about 2 ms
+// on the generation (and the background slot) before sleeping on a condition variable; the submitter
+// notifies only when one sleeps.
+//
+// The background slot holds one task (BackgroundTask): an idle helper claims and runs it; the owner's
+// wait() runs it itself when no helper has claimed it yet, so a task always runs exactly once.
 #include "engine/cpu/parallel_cpu.h"
 
 #include <algorithm>
@@ -28,7 +34,18 @@ namespace sdd::cpu {
 
 namespace {
 
-thread_local bool t_in_part = false;   // this thread is running a part: nested run_parts run serially
+thread_local bool t_in_part = false;   // this thread is running a part or a task: nested run_parts run serially
+
+// Runs fn with nested run_parts serial on this thread; restores the flag (fn may throw).
+template <class Fn>
+void as_part(const Fn& fn) {
+  struct Restore {
+    bool saved;
+    ~Restore() { t_in_part = saved; }
+  } restore{t_in_part};
+  t_in_part = true;
+  fn();
+}
 
 class Pool {
  public:
@@ -65,33 +82,85 @@ class Pool {
     error_ = nullptr;
     next_.store(0, std::memory_order_relaxed);
     checked_in_.store(0, std::memory_order_relaxed);
+    state_.store(0, std::memory_order_release);   // open: everything above is visible to who enters
     generation_.fetch_add(1, std::memory_order_seq_cst);
-    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
-      std::lock_guard<std::mutex> l(sleep_mu_);
-      wake_.notify_all();
-    }
+    wake_sleepers();
     work();
-    const auto helpers = static_cast<int64_t>(helpers_.size());
-    while (checked_in_.load(std::memory_order_acquire) != helpers) SDD_CPU_RELAX();
+    const int64_t entered = state_.fetch_or(kClosed, std::memory_order_acq_rel) & ~kClosed;
+    while (checked_in_.load(std::memory_order_acquire) != entered) SDD_CPU_RELAX();
     body_ = nullptr;
     if (error_) std::rethrow_exception(error_);
   }
 
+  // ---- the background slot (one task at a time; false: the slot is taken, the caller runs fn later)
+  bool post(std::function<void()> fn) {
+    int idle = kIdle;
+    if (!bg_state_.compare_exchange_strong(idle, kFilling, std::memory_order_acq_rel)) return false;
+    bg_fn_ = std::move(fn);
+    bg_error_ = nullptr;
+    bg_state_.store(kPosted, std::memory_order_seq_cst);
+    wake_sleepers();
+    return true;
+  }
+
+  // Waits for the posted task (running it here if nobody claimed it), frees the slot, rethrows.
+  void wait_posted() {
+    if (!try_run_posted())
+      while (bg_state_.load(std::memory_order_acquire) != kDone) SDD_CPU_RELAX();
+    std::exception_ptr e = bg_error_;
+    bg_fn_ = nullptr;
+    bg_error_ = nullptr;
+    bg_state_.store(kIdle, std::memory_order_release);
+    if (e) std::rethrow_exception(e);
+  }
+
  private:
+  static constexpr int64_t kClosed = int64_t{1} << 62;
+  enum : int { kIdle = 0, kFilling = 1, kPosted = 2, kRunning = 3, kDone = 4 };
+
+  void wake_sleepers() {
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+      std::lock_guard<std::mutex> l(sleep_mu_);
+      wake_.notify_all();
+    }
+  }
+
+  bool try_run_posted() {
+    int posted = kPosted;
+    if (!bg_state_.compare_exchange_strong(posted, kRunning, std::memory_order_acq_rel)) return false;
+    try {
+      as_part(bg_fn_);
+    } catch (...) {
+      bg_error_ = std::current_exception();
+    }
+    bg_state_.store(kDone, std::memory_order_release);
+    return true;
+  }
+
+  // Enters the current job unless it is closed.
+  bool try_enter() {
+    int64_t s = state_.load(std::memory_order_acquire);
+    while ((s & kClosed) == 0)
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) return true;
+    return false;
+  }
+
   void work() {
     for (;;) {
       const int64_t p = next_.fetch_add(1, std::memory_order_acq_rel);
       if (p >= parts_) return;
       try {
-        t_in_part = true;
-        (*body_)(p);
-        t_in_part = false;
+        as_part([&] { (*body_)(p); });
       } catch (...) {
-        t_in_part = false;
         std::lock_guard<std::mutex> l(error_mu_);
         if (!error_) error_ = std::current_exception();
       }
     }
+  }
+
+  bool has_news(uint64_t seen) const {
+    return generation_.load(std::memory_order_seq_cst) != seen ||
+           bg_state_.load(std::memory_order_seq_cst) == kPosted || stop_.load(std::memory_order_relaxed);
   }
 
   // `seen`: the generation when the helper was made (a job published before the thread runs is still
@@ -100,18 +169,20 @@ class Pool {
     for (;;) {
       const auto start = std::chrono::steady_clock::now();
       int64_t spins = 0;
-      while (generation_.load(std::memory_order_acquire) == seen && !stop_.load(std::memory_order_relaxed)) {
+      while (!has_news(seen)) {
         SDD_CPU_RELAX();
         if (++spins % 128 != 0 || std::chrono::steady_clock::now() - start < std::chrono::microseconds(2000)) continue;
         std::unique_lock<std::mutex> l(sleep_mu_);
         sleepers_.fetch_add(1, std::memory_order_seq_cst);
-        wake_.wait(l, [&] {
-          return generation_.load(std::memory_order_seq_cst) != seen || stop_.load(std::memory_order_relaxed);
-        });
+        wake_.wait(l, [&] { return has_news(seen); });
         sleepers_.fetch_sub(1, std::memory_order_relaxed);
       }
       if (stop_.load(std::memory_order_relaxed)) return;
-      seen = generation_.load(std::memory_order_acquire);
+      if (try_run_posted()) continue;
+      const uint64_t g = generation_.load(std::memory_order_acquire);
+      if (g == seen) continue;   // the news was a task another thread claimed first
+      seen = g;
+      if (!try_enter()) continue;   // that job is over (or closed before this helper got to it)
       work();
       checked_in_.fetch_add(1, std::memory_order_acq_rel);
     }
@@ -139,6 +210,7 @@ class Pool {
   const std::function<void(int64_t)>* body_ = nullptr;
   int64_t parts_ = 0;
   std::atomic<int64_t> next_{0};
+  std::atomic<int64_t> state_{kClosed};   // helpers in the current job, | kClosed once it takes no more
   std::atomic<int64_t> checked_in_{0};
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stop_{false};
@@ -147,6 +219,10 @@ class Pool {
   std::condition_variable wake_;
   std::mutex error_mu_;
   std::exception_ptr error_;
+
+  std::atomic<int> bg_state_{kIdle};
+  std::function<void()> bg_fn_;
+  std::exception_ptr bg_error_;
 };
 
 }  // namespace
@@ -156,6 +232,29 @@ int threads() { return Pool::get().threads(); }
 void set_threads(int n) { Pool::get().set_threads(n); }
 
 void run_parts(int64_t parts, const std::function<void(int64_t)>& body) { Pool::get().run(parts, body); }
+
+BackgroundTask::BackgroundTask(std::function<void()> fn) {
+  if (threads() > 1) posted_ = Pool::get().post(fn);
+  if (!posted_) fn_ = std::move(fn);
+}
+
+void BackgroundTask::wait() {
+  if (done_) return;
+  done_ = true;
+  if (posted_) {
+    Pool::get().wait_posted();
+  } else {
+    const std::function<void()> fn = std::move(fn_);
+    fn();
+  }
+}
+
+BackgroundTask::~BackgroundTask() {
+  try {
+    wait();
+  } catch (...) {   // an unwaited task's error has nobody to go to (its owner is unwinding already)
+  }
+}
 
 int64_t product_parts(int64_t macs) {
   if (macs < (int64_t{1} << 20)) return 1;

@@ -8,7 +8,8 @@
 // The pool: threads() - 1 helper threads; the caller computes parts too. A helper spins briefly after
 // each job (the parts of a training step come every few microseconds), then sleeps. A second caller
 // arriving while the pool is busy (data-parallel replicas in threads), and a part that itself calls
-// run_parts, run their parts serially.
+// run_parts, run their parts serially. A job never waits for a helper that has not joined it (asleep,
+// or running a background task): the submitter then computes the remaining parts itself.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -23,6 +24,26 @@ void set_threads(int n);
 // Runs body(p) for p = 0 .. parts-1, spread over the pool; returns when all have run. The first
 // exception a part throws is rethrown here (after every part has finished).
 void run_parts(int64_t parts, const std::function<void(int64_t)>& body);
+
+// A task for an idle pool thread while the caller goes on (the next training batch while this step
+// computes). wait() returns once it has run — on the calling thread, if no helper took it yet — and
+// rethrows its exception; the destructor waits too (exceptions dropped). With one thread, or while
+// another task holds the pool's single background slot, the task runs inside wait(). Inside the task,
+// run_parts runs its parts serially. Whoever runs it, it runs exactly once, so its results do not
+// depend on the thread count.
+class BackgroundTask {
+ public:
+  explicit BackgroundTask(std::function<void()> fn);
+  ~BackgroundTask();
+  BackgroundTask(const BackgroundTask&) = delete;
+  BackgroundTask& operator=(const BackgroundTask&) = delete;
+  void wait();
+
+ private:
+  std::function<void()> fn_;   // when not posted: run by wait()
+  bool posted_ = false;
+  bool done_ = false;
+};
 
 // How many column (or row) blocks a product of this size is split into: a function of the shape only.
 // 1 below about a million multiply-adds; 2 up to 2^26; then 4, and 8 from 2^28.

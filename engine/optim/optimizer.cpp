@@ -26,6 +26,19 @@ void Optimizer::set_mask(const Tensor& mask, const Tensor& reset) {
   update_grad_supports();
 }
 
+void Optimizer::step_and_zero_grad(double lr) {
+  if (!fp_.grads.defined()) return step(lr);
+  const auto ranges = fp_.trainable_ranges();
+  update(lr, true);
+  // Entries outside the trainable ranges (frozen parameters) are zeroed as zero_grad() would.
+  int64_t at = 0;
+  for (const auto& r : ranges) {
+    if (r.first > at) Tensor::view_of(fp_.grads, at, {r.first - at}).fill_(0.0);
+    at = r.second;
+  }
+  if (fp_.grads.defined() && fp_.total > at) Tensor::view_of(fp_.grads, at, {fp_.total - at}).fill_(0.0);
+}
+
 Optimizer::~Optimizer() {
   if (!supports_registered_) return;
   for (const Tensor& t : fp_.tensors) clear_grad_support(t);
@@ -71,7 +84,7 @@ Sgd::Sgd(nn::FlatParams fp, const SgdOptions& o) : Optimizer(std::move(fp)), opt
   if (fp_.total > 0) buf_ = fp_.new_arena(0.0);
 }
 
-void Sgd::step(double lr) {
+void Sgd::update(double lr, bool zero_grad) {
   if (fp_.total == 0) return;
   kern::SgdHyper h;
   h.lr = static_cast<float>(lr);
@@ -79,6 +92,7 @@ void Sgd::step(double lr) {
   h.weight_decay = static_cast<float>(opt_.weight_decay);
   h.nesterov = opt_.nesterov;
   h.first_step = steps_ == 0;
+  h.zero_grad = zero_grad;
   const Device dev = fp_.params.device();
   // g' = g + wd*w; buf = mu*buf + g'; w -= lr*(nesterov ? g' + mu*buf : buf); pruned w = reset or 0
   for (const auto& r : fp_.trainable_ranges())
@@ -101,7 +115,7 @@ Adam::Adam(nn::FlatParams fp, const AdamOptions& o) : Optimizer(std::move(fp)), 
   }
 }
 
-void Adam::step(double lr) {
+void Adam::update(double lr, bool zero_grad) {
   if (fp_.total == 0) return;
   const int64_t t = steps_ + 1;
   kern::AdamHyper h;
@@ -112,6 +126,7 @@ void Adam::step(double lr) {
   h.weight_decay = static_cast<float>(opt_.weight_decay);
   h.bias_correction1 = static_cast<float>(1.0 - std::pow(opt_.beta1, static_cast<double>(t)));
   h.sqrt_bias_correction2 = static_cast<float>(std::sqrt(1.0 - std::pow(opt_.beta2, static_cast<double>(t))));
+  h.zero_grad = zero_grad;
   const Device dev = fp_.params.device();
   // m, v moving moments of g' = g + wd*w; w -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps); pruned w = reset or 0
   for (const auto& r : fp_.trainable_ranges())

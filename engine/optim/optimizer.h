@@ -25,8 +25,11 @@ class Optimizer {
   Optimizer& operator=(const Optimizer&) = delete;
 
   // One update of every trainable parameter with learning rate lr, from the grads arena.
-  virtual void step(double lr) = 0;
+  void step(double lr) { update(lr, false); }
   void zero_grad() { fp_.zero_grad(); }
+  // step(lr) then zero_grad(), with the zeroing of the trainable ranges fused into the update's pass
+  // over the arenas on the CPU (one pass over the gradients instead of two); the same values.
+  void step_and_zero_grad(double lr);
 
   // mask / reset: f32 [total] on the arena's device, or undefined (no mask / pruned -> 0). An optimizer
   // that keeps no per-element state registers the mask slices as its parameters' gradient supports
@@ -45,6 +48,9 @@ class Optimizer {
   const nn::FlatParams& flat() const { return fp_; }
 
  protected:
+  // The update of step(); zero_grad: the backend also writes every gradient entry of the trainable
+  // ranges back to 0 once read (SgdHyper / AdamHyper::zero_grad).
+  virtual void update(double lr, bool zero_grad) = 0;
   // True when step() never reads the gradient of a masked-out entry (no state takes it).
   virtual bool reads_only_kept_gradients() const { return false; }
   void update_grad_supports();
@@ -64,12 +70,12 @@ struct SgdOptions {
 class Sgd : public Optimizer {
  public:
   Sgd(nn::FlatParams fp, const SgdOptions& o);
-  void step(double lr) override;
   nn::NamedTensors state_tensors() const override;
   const Tensor& momentum_buffer() const { return buf_; }   // f32 [total] (zeros when momentum 0)
   const SgdOptions& options() const { return opt_; }
 
  protected:
+  void update(double lr, bool zero_grad) override;
   bool reads_only_kept_gradients() const override { return opt_.momentum == 0.0; }
 
  private:
@@ -85,9 +91,11 @@ struct AdamOptions {
 class Adam : public Optimizer {
  public:
   Adam(nn::FlatParams fp, const AdamOptions& o);
-  void step(double lr) override;
   nn::NamedTensors state_tensors() const override;
   const AdamOptions& options() const { return opt_; }
+
+ protected:
+  void update(double lr, bool zero_grad) override;
 
  private:
   AdamOptions opt_;

@@ -6,9 +6,11 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "engine/autograd/autograd.h"
+#include "engine/cpu/parallel_cpu.h"
 #include "engine/dist/data_parallel.h"
 #include "engine/errors.h"
 #include "engine/io/atomic_file.h"
@@ -87,6 +89,41 @@ optim::LrSchedule phase_schedule(const Hparams& tr, int64_t ipe) {
 }
 
 namespace {
+
+// The training batches of one epoch, each next one built by an idle CPU pool thread while the current
+// step computes (cpu::BackgroundTask). A batch is a pure function of (order, i, epoch), so whether it
+// was built ahead, and by which thread, changes nothing. Disabled: every batch is built on demand.
+class BatchPrefetch {
+ public:
+  BatchPrefetch(const PhaseData& data, const std::vector<int64_t>& order, int64_t epoch, bool enabled)
+      : data_(data), order_(order), epoch_(epoch), enabled_(enabled) {}
+
+  // Batch i (the one built ahead when it is i, else built now); then starts building batch `next`
+  // of the same epoch (-1: none).
+  PhaseBatch take(int64_t i, int64_t next) {
+    PhaseBatch b;
+    if (task_) {
+      task_->wait();
+      task_.reset();
+      if (pending_i_ == i) b = std::move(pending_);
+    }
+    if (!b.x.defined()) b = data_.train_batch(order_, i, epoch_);
+    if (enabled_ && next >= 0) {
+      pending_i_ = next;
+      task_ = std::make_unique<cpu::BackgroundTask>([this, next] { pending_ = data_.train_batch(order_, next, epoch_); });
+    }
+    return b;
+  }
+
+ private:
+  const PhaseData& data_;
+  const std::vector<int64_t>& order_;
+  const int64_t epoch_;
+  const bool enabled_;
+  int64_t pending_i_ = -1;
+  PhaseBatch pending_;
+  std::unique_ptr<cpu::BackgroundTask> task_;   // last: destroyed (and waited for) first
+};
 
 // theta0 of the distance penalty as an arena: model_ep{S} of this phase when present, else the current weights.
 Tensor distance_reference(const nn::FlatParams& fp, const std::string& dir, const Step& start) {
@@ -342,11 +379,13 @@ PhaseResult train_phase(TrainTarget& target, const PhaseOptions& opt, RunContext
   Progress* progress = writer ? ctx.progress.get() : nullptr;
   if (progress) progress->begin_phase(opt.label, cur.iteration(), E.iteration(), ipe);
   int64_t images = 0;
+  bool grads_zero = false;   // the gradient arena is all zeros: the last update zeroed it (and nothing ran since)
 
   // ---- the loop (SPEC 6.3 step 8)
   for (int64_t e = cur.ep(); e <= E.ep(); ++e) {
     epoch_rng = capture_rng(global_generator());   // a resume at this epoch redraws the same order
     const std::vector<int64_t> order = data.train_order(e);
+    BatchPrefetch prefetch(data, order, e, !parallel && data.device().is_cpu() && cpu::threads() > 1);
     for (int64_t i = 0; i < ipe; ++i) {
       if (e == cur.ep() && i < cur.it()) continue;
       const Step step = Step::from_epoch(e, i, ipe);
@@ -399,13 +438,16 @@ PhaseResult train_phase(TrainTarget& target, const PhaseOptions& opt, RunContext
       // one update
       const double lr = schedule.lr_at(step.iteration());
       if (!parallel) {
-        const PhaseBatch batch = data.train_batch(order, i, e);
-        optimizer.zero_grad();
+        const bool more = i + 1 < ipe && Step::from_epoch(e, i + 1, ipe) < E;
+        const PhaseBatch batch = prefetch.take(i, more ? i + 1 : -1);
+        if (!grads_zero) optimizer.zero_grad();
         model.train();
         Tensor loss = ops::cross_entropy(model(batch.x), batch.y);
+        grads_zero = false;
         loss.backward();
         extra_gradient_terms(st[0], lambda);
-        optimizer.step(lr);
+        optimizer.step_and_zero_grad(lr);   // the next step's zero_grad, fused into this update
+        grads_zero = true;
         images += batch.size;
         continue;
       }
