@@ -1,7 +1,8 @@
-// tests/test_ops_sparse_linear.cpp — the CPU sparse forward of pruned linear layers
-// (engine/cpu/sparse_linear_cpu.h) against sgemm: odd batch sizes (full and partial 64-row blocks),
-// the density threshold, and the cached nonzero pattern when values change, when a pruned weight
-// comes back (regain) and when more weights are pruned; ops::linear on a pruned weight.
+// tests/test_ops_sparse_linear.cpp — the CPU sparse forward, weight gradient and input gradient of
+// pruned linear layers (engine/cpu/sparse_linear_cpu.h) against sgemm: odd batch sizes (full and
+// partial 64-row blocks), the density thresholds, and the cached nonzero pattern when values change,
+// when a pruned weight comes back (regain) and when more weights are pruned; ops::linear on a pruned
+// weight.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -196,4 +197,62 @@ TEST_CASE("sparse linear forward sees an input refilled in place between two for
   cpu::sparse_linear_weight_grad_always(gy, x, Tensor::from_vector(ones, {O, I}), acc);
   cpu::gemm(true, false, 1.f, gy, x, 1.f, want);
   REQUIRE(allclose(acc, want, 1e-4, 1e-4));
+}
+
+TEST_CASE("sparse input gradient equals sgemm, follows the weight's values and pattern, and its threshold", "[ops]") {
+  const bool portable = GENERATE(false, true);
+  cpu::force_portable_sparse_kernels(portable);
+  auto dense_input_grad = [](const Tensor& gy, const Tensor& w) {
+    Tensor ref = Tensor::empty({gy.size(0), w.size(1)}, DType::f32);
+    cpu::gemm(false, false, 1.f, gy, w, 0.f, ref);
+    return ref;
+  };
+  for (const int64_t N : {int64_t{1}, int64_t{63}, int64_t{64}, int64_t{65}, int64_t{130}}) {
+    for (const double density : {0.0, 0.05, 0.2, 1.0}) {
+      const int64_t I = 37, O = 19;
+      const Tensor gy = Tensor::from_vector(random_values(static_cast<size_t>(N * O), 1.0, 31), {N, O});
+      std::vector<float> wv = random_values(static_cast<size_t>(O * I), density, 32);
+      Tensor w = Tensor::from_vector(wv, {O, I});
+      Tensor got = Tensor::full({N, I}, NAN);
+      cpu::sparse_linear_input_grad_always(gy, w, got);
+      INFO("N " << N << " density " << density << " portable " << portable);
+      CHECK(allclose(got, dense_input_grad(gy, w), 1e-5, 1e-5));
+      // New values on the same pattern (a training step), then one weight pruned more (a new
+      // pattern): the cached column copy follows both.
+      for (float& v : wv) v *= -1.5f;
+      w.copy_(Tensor::from_vector(wv, {O, I}));
+      cpu::sparse_linear_input_grad_always(gy, w, got);
+      CHECK(allclose(got, dense_input_grad(gy, w), 1e-5, 1e-5));
+      for (float& v : wv)
+        if (v != 0.f) {
+          v = 0.f;
+          break;
+        }
+      w.copy_(Tensor::from_vector(wv, {O, I}));
+      cpu::sparse_linear_input_grad_always(gy, w, got);
+      CHECK(allclose(got, dense_input_grad(gy, w), 1e-5, 1e-5));
+    }
+  }
+  cpu::force_portable_sparse_kernels(false);
+
+  // Threshold: at most kSparseLinearMaxDensity nonzero weights -> sparse; one more -> gx untouched.
+  const int64_t N = 8, I = 40, O = 10;
+  const Tensor gy = Tensor::from_vector(random_values(static_cast<size_t>(N * O), 1.0, 33), {N, O});
+  std::vector<float> wv(static_cast<size_t>(O * I), 0.f);
+  const auto limit = static_cast<size_t>(cpu::kSparseLinearMaxDensity * static_cast<double>(wv.size()));
+  for (size_t i = 0; i < limit; ++i) wv[i * 3 % wv.size()] = 0.25f + static_cast<float>(i % 5);
+  Tensor gx = Tensor::full({N, I}, NAN);
+  REQUIRE(cpu::sparse_linear_backward(gy, Tensor::from_vector(wv, {O, I}), gx, Tensor(), Tensor(), Tensor()).input);
+  REQUIRE(allclose(gx, dense_input_grad(gy, Tensor::from_vector(wv, {O, I})), 1e-5, 1e-5));
+  for (float& v : wv)
+    if (v == 0.f) {
+      v = 1.f;
+      break;
+    }
+  Tensor untouched = Tensor::full({N, I}, 5.f);
+  const cpu::SparseBackward done =
+      cpu::sparse_linear_backward(gy, Tensor::from_vector(wv, {O, I}), untouched, Tensor(), Tensor(), Tensor());
+  REQUIRE_FALSE(done.input);
+  REQUIRE_FALSE(done.weight);
+  for (float v : untouched.to_vector<float>()) REQUIRE(v == 5.f);
 }

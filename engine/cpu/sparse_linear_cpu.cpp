@@ -3,7 +3,8 @@
 // Layout: w is compressed by rows (output features) into (column, value) pairs; x is transposed to
 // xT[I][N] so that each nonzero w[o][j] adds w[o][j] * xT[j][n0..n0+kBlock) into an accumulator of
 // kBlock batch rows held in registers; the accumulators are yT[o][n], transposed back into y[N,O].
-// The hot loops exist twice (AVX2+FMA intrinsics and portable C++), picked once at run time.
+// The input gradient is the same kernel on w compressed by columns (gxT[i] = sum_o w[o][i] gT[o]);
+// the weight gradient is one dot product gT[o] . xT[j] per support entry. The hot loops exist twice (AVX2+FMA intrinsics and portable C++), picked once at run time.
 #include "engine/cpu/sparse_linear_cpu.h"
 
 #include <algorithm>
@@ -153,10 +154,18 @@ struct Pattern {
   const float* weight = nullptr;
   int64_t O = 0, I = 0;
   Csr csr;
+  // The same pattern compressed by columns (input features), built on the first input gradient:
+  // csc.row_begin [I + 1], csc.col holds output indices (ascending within a column), and
+  // csc.val[q] = csr.val[perm[q]] (refreshed from the current values on every use).
+  bool has_csc = false;
+  Csr csc;
+  std::vector<int64_t> perm;
   uint64_t last_use = 0;
 };
 
 struct Workspace {
+  Workspace() { patterns.reserve(kMaxPatterns); }   // references to patterns stay valid
+  static constexpr size_t kMaxPatterns = 16;
   std::vector<Pattern> patterns;   // a few layers
   std::vector<float> yT, gT;
   // Transposed layer inputs, remembered by tensor identity: the backward of a layer reuses the
@@ -181,6 +190,7 @@ void build_pattern(Pattern& p, const float* w, int64_t O, int64_t I, int64_t nnz
   p.weight = w;
   p.O = O;
   p.I = I;
+  p.has_csc = false;
   Csr& c = p.csr;
   c.row_begin.assign(static_cast<size_t>(O + 1), 0);
   c.col.resize(static_cast<size_t>(nnz));
@@ -202,7 +212,7 @@ void build_pattern(Pattern& p, const float* w, int64_t O, int64_t I, int64_t nnz
 // The compressed rows of w with its current values.
 // exact: reuse a cached pattern only when it is exactly the nonzero set (gradient supports); otherwise
 // a pattern that covers every nonzero and is at most a quarter larger is reused (weights).
-const Csr& compressed(const float* w, int64_t O, int64_t I, int64_t nnz, bool exact) {
+Pattern& compressed(const float* w, int64_t O, int64_t I, int64_t nnz, bool exact) {
   Workspace& ws = workspace();
   ++ws.clock;
   Pattern* hit = nullptr;
@@ -223,12 +233,11 @@ const Csr& compressed(const float* w, int64_t O, int64_t I, int64_t nnz, bool ex
       }
       if (covered == nnz) {
         hit->last_use = ws.clock;
-        return c;
+        return *hit;
       }
     }
   } else {
-    constexpr size_t kMaxPatterns = 16;
-    if (ws.patterns.size() < kMaxPatterns) {
+    if (ws.patterns.size() < Workspace::kMaxPatterns) {
       ws.patterns.emplace_back();
       hit = &ws.patterns.back();
     } else {
@@ -239,7 +248,32 @@ const Csr& compressed(const float* w, int64_t O, int64_t I, int64_t nnz, bool ex
   }
   build_pattern(*hit, w, O, I, nnz);
   hit->last_use = ws.clock;
-  return hit->csr;
+  return *hit;
+}
+
+// p's column-compressed copy with the current values (p.csr's, just refreshed by compressed()).
+const Csr& by_columns(Pattern& p) {
+  const Csr& r = p.csr;
+  Csr& c = p.csc;
+  const int64_t nnz = r.row_begin[static_cast<size_t>(p.O)];
+  if (!p.has_csc) {
+    c.row_begin.assign(static_cast<size_t>(p.I + 1), 0);
+    for (int64_t k = 0; k < nnz; ++k) ++c.row_begin[static_cast<size_t>(r.col[static_cast<size_t>(k)]) + 1];
+    for (int64_t j = 0; j < p.I; ++j) c.row_begin[static_cast<size_t>(j + 1)] += c.row_begin[static_cast<size_t>(j)];
+    c.col.resize(static_cast<size_t>(nnz));
+    c.val.resize(static_cast<size_t>(nnz));
+    p.perm.resize(static_cast<size_t>(nnz));
+    std::vector<int64_t> next(c.row_begin.begin(), c.row_begin.end() - 1);
+    for (int64_t o = 0; o < p.O; ++o)   // rows in ascending order: each column's outputs come out sorted
+      for (int64_t k = r.row_begin[static_cast<size_t>(o)]; k < r.row_begin[static_cast<size_t>(o + 1)]; ++k) {
+        const int64_t q = next[static_cast<size_t>(r.col[static_cast<size_t>(k)])]++;
+        c.col[static_cast<size_t>(q)] = static_cast<int32_t>(o);
+        p.perm[static_cast<size_t>(q)] = k;
+      }
+    p.has_csc = true;
+  }
+  for (int64_t q = 0; q < nnz; ++q) c.val[static_cast<size_t>(q)] = r.val[static_cast<size_t>(p.perm[static_cast<size_t>(q)])];
+  return c;
 }
 
 // dst[C][R] = src[R][C], in tiles so that both sides stay in cache.
@@ -339,7 +373,7 @@ void run(const Tensor& x, const Tensor& w, const Tensor& out, int64_t nnz) {
   const int64_t N = x.size(0), I = x.size(1), O = w.size(0);
   float* y = out.data<float>();
   if (N == 0 || O == 0) return;
-  const Csr& c = compressed(w.data<float>(), O, I, nnz, /*exact=*/false);
+  const Csr& c = compressed(w.data<float>(), O, I, nnz, /*exact=*/false).csr;
   Workspace& ws = workspace();
   const float* xT = transposed_input(x, /*refresh=*/true);   // xT[I][N]
   ws.yT.resize(static_cast<size_t>(O * N));
@@ -431,16 +465,13 @@ void check_grad_args(const Tensor& gy, const Tensor& x, const Tensor& support, c
                                              << ", acc " << acc.str());
 }
 
-void run_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& support, const Tensor& acc, int64_t nnz) {
-  const int64_t N = x.size(0), I = x.size(1), O = gy.size(1);
+// acc += gy^T x on the support's entries; gT = gy transposed [O][N].
+void run_weight_grad(const float* gT, const Tensor& x, const Tensor& support, const Tensor& acc, int64_t nnz) {
+  const int64_t N = x.size(0), I = x.size(1), O = support.numel() / std::max<int64_t>(1, I);
   if (N == 0 || O == 0 || I == 0) return;
-  const Csr& c = compressed(support.data<float>(), O, I, nnz, /*exact=*/true);
-  Workspace& ws = workspace();
+  const Csr& c = compressed(support.data<float>(), O, I, nnz, /*exact=*/true).csr;
   const float* xT = transposed_input(x, /*refresh=*/false);  // xT[I][N], usually the forward's
-  ws.gT.resize(static_cast<size_t>(O * N));
-  transpose(gy.data<float>(), ws.gT.data(), N, O);   // gT[O][N]
   const DotRowFn dot_rows = pick_dot_rows_fn();
-  const float* gT = ws.gT.data();
   float* pa = acc.data<float>();
   // Rows are independent: two ranges holding about half the entries each, over the CPU pool from
   // four million multiply-adds.
@@ -451,6 +482,30 @@ void run_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& support, c
     const int64_t lo = parts == 1 ? 0 : (p == 0 ? 0 : mid), hi = parts == 1 ? O : (p == 0 ? mid : O);
     for (int64_t o = lo; o < hi; ++o) dot_rows(rb, c.col.data(), gT, xT, pa, o, N, I);
   });
+}
+
+// gx[N,I] = gy[N,O] @ w[O,I] from the nonzero weights: the forward's block kernel run on w's
+// column-compressed copy, gxT[i][n] = sum over the outputs o of column i (ascending) of w[o,i] * gT[o][n].
+void run_input_grad(const float* gT, const Tensor& w, const Tensor& gx, int64_t nnz) {
+  const int64_t N = gx.size(0), I = w.size(1), O = w.size(0);
+  if (N == 0 || I == 0) return;
+  Pattern& p = compressed(w.data<float>(), O, I, nnz, /*exact=*/false);
+  const Csr& c = by_columns(p);
+  Workspace& ws = workspace();
+  ws.yT.resize(static_cast<size_t>(I * N));
+  float* gxT = ws.yT.data();
+  const BlockFn block = pick_block_fn();
+  const int64_t blocks = (N + kBlock - 1) / kBlock;
+  auto one_block = [&](int64_t b) {
+    const int64_t n0 = b * kBlock, nb = std::min(kBlock, N - n0);
+    block(c.row_begin.data(), c.col.data(), c.val.data(), gT, gxT, I, N, n0, nb);
+  };
+  if (nnz * N < (1 << 20)) {
+    for (int64_t b = 0; b < blocks; ++b) one_block(b);
+  } else {
+    run_parts(blocks, one_block);
+  }
+  transpose(gxT, gx.data<float>(), I, N);   // gx[N][I]
 }
 
 }  // namespace
@@ -470,18 +525,50 @@ void sparse_linear_forward_always(const Tensor& x, const Tensor& w, const Tensor
   run(x, w, out, count_nonzero(w));
 }
 
+SparseBackward sparse_linear_backward(const Tensor& gy, const Tensor& w, const Tensor& gx, const Tensor& x,
+                                      const Tensor& support, const Tensor& acc, bool always) {
+  SparseBackward done;
+  int64_t w_nnz = -1, s_nnz = -1;
+  if (gx.defined()) {
+    SDD_CHECK(gy.dtype() == DType::f32 && w.dtype() == DType::f32 && gx.dtype() == DType::f32 && gy.dim() == 2 &&
+                  w.dim() == 2 && gx.dim() == 2 && gy.size(1) == w.size(0) && gx.size(0) == gy.size(0) &&
+                  gx.size(1) == w.size(1),
+              "sparse_linear_backward: gy " << gy.str() << ", w " << w.str() << ", gx " << gx.str());
+    const auto limit = static_cast<int64_t>(kSparseLinearMaxDensity * static_cast<double>(w.numel()));
+    w_nnz = always ? count_nonzero(w) : count_nonzero_upto(w.data<float>(), w.numel(), limit);
+  }
+  if (acc.defined()) {
+    check_grad_args(gy, x, support, acc);
+    const auto limit = static_cast<int64_t>(kSparseWeightGradMaxDensity * static_cast<double>(support.numel()));
+    s_nnz = always ? count_nonzero(support) : count_nonzero_upto(support.data<float>(), support.numel(), limit);
+  }
+  if (w_nnz < 0 && s_nnz < 0) return done;
+  // One transpose of gy serves both products.
+  Workspace& ws = workspace();
+  const int64_t N = gy.size(0), O = gy.size(1);
+  ws.gT.resize(static_cast<size_t>(O * N));
+  transpose(gy.data<float>(), ws.gT.data(), N, O);   // gT[O][N]
+  if (s_nnz >= 0) {
+    run_weight_grad(ws.gT.data(), x, support, acc, s_nnz);
+    done.weight = true;
+  }
+  if (w_nnz >= 0) {
+    run_input_grad(ws.gT.data(), w, gx, w_nnz);
+    done.input = true;
+  }
+  return done;
+}
+
 bool sparse_linear_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& support, const Tensor& acc) {
-  check_grad_args(gy, x, support, acc);
-  const auto limit = static_cast<int64_t>(kSparseWeightGradMaxDensity * static_cast<double>(support.numel()));
-  const int64_t nnz = count_nonzero_upto(support.data<float>(), support.numel(), limit);
-  if (nnz < 0) return false;
-  run_weight_grad(gy, x, support, acc, nnz);
-  return true;
+  return sparse_linear_backward(gy, Tensor(), Tensor(), x, support, acc, false).weight;
 }
 
 void sparse_linear_weight_grad_always(const Tensor& gy, const Tensor& x, const Tensor& support, const Tensor& acc) {
-  check_grad_args(gy, x, support, acc);
-  run_weight_grad(gy, x, support, acc, count_nonzero(support));
+  sparse_linear_backward(gy, Tensor(), Tensor(), x, support, acc, true);
+}
+
+void sparse_linear_input_grad_always(const Tensor& gy, const Tensor& w, const Tensor& gx) {
+  sparse_linear_backward(gy, w, gx, Tensor(), Tensor(), Tensor(), true);
 }
 
 void force_portable_sparse_kernels(bool on) { g_force_portable.store(on); }

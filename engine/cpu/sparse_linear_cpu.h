@@ -1,7 +1,8 @@
-// engine/cpu/sparse_linear_cpu.h — the forward product of a linear layer whose weight is mostly zero
-// (a pruned layer: masked training keeps pruned weights exactly 0), computed from the nonzero weights
-// only. CPU only; ops::linear uses it when the weight's density is below kSparseLinearMaxDensity and
-// falls back to the dense cblas_sgemm otherwise.
+// engine/cpu/sparse_linear_cpu.h — the products of a linear layer whose weight is mostly zero (a
+// pruned layer: masked training keeps pruned weights exactly 0), computed from the nonzero weights
+// only: the forward, the input gradient, and the weight gradient on the entries the optimizer reads.
+// CPU only; ops::linear uses them when the weight's density is below kSparseLinearMaxDensity (the
+// gradient support's below kSparseWeightGradMaxDensity) and falls back to cblas_sgemm otherwise.
 //
 // The result is the same product as the dense one (zeros contribute nothing), summed in a different
 // order, so it agrees with sgemm to float rounding. It is a pure function of (x, w): the path taken
@@ -31,6 +32,19 @@ void sparse_linear_forward_always(const Tensor& x, const Tensor& w, const Tensor
 constexpr double kSparseWeightGradMaxDensity = 0.15;
 bool sparse_linear_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& support, const Tensor& acc);
 void sparse_linear_weight_grad_always(const Tensor& gy, const Tensor& x, const Tensor& support, const Tensor& acc);
+
+// The backward of a linear layer on the CPU from the nonzero entries, sharing one transpose of gy:
+//   gx (when defined, [N,I]) = gy @ w, when nnz(w) <= kSparseLinearMaxDensity * O * I (w's column-
+//     compressed nonzeros through the forward's kernel; the sum over outputs runs in ascending order);
+//   acc (when defined) += gy^T @ x on the support, when nnz(support) <= kSparseWeightGradMaxDensity * O * I.
+// Returns which of the two it computed; the caller computes the others densely (their outputs are
+// untouched). always: take the sparse kernels whatever the density (tests and benches).
+struct SparseBackward {
+  bool input = false, weight = false;
+};
+SparseBackward sparse_linear_backward(const Tensor& gy, const Tensor& w, const Tensor& gx, const Tensor& x,
+                                      const Tensor& support, const Tensor& acc, bool always = false);
+void sparse_linear_input_grad_always(const Tensor& gy, const Tensor& w, const Tensor& gx);
 
 // Tests: run the portable C++ loops instead of the AVX2 ones (the results agree to float rounding).
 void force_portable_sparse_kernels(bool on);

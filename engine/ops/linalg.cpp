@@ -89,15 +89,21 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
     const Tensor wleaf = w.is_leaf() ? w : Tensor();
     autograd::attach(out, "linear", {x, w, b},
                      [xd, wd, wleaf, has_bias](const Tensor& gy, const std::vector<bool>& needs, std::vector<Tensor>& g) {
-                       if (needs[0]) g[0] = gemm_new(false, false, gy, wd);  // [N,O] @ [O,I]
-                       if (needs[1]) {
-                         const Tensor acc = leaf_grad_buffer(wleaf);
+                       const Tensor acc = needs[1] ? leaf_grad_buffer(wleaf) : Tensor();
+                       // On the CPU, a mostly-zero weight's input gradient, and its weight gradient
+                       // where the optimizer reads only a small part of it (engine/optim/grad_support.h),
+                       // come from the nonzero entries (engine/cpu/sparse_linear_cpu.h); the rest dense.
+                       cpu::SparseBackward sparse;
+                       if (gy.device().is_cpu()) {
+                         const Tensor gx = needs[0] ? Tensor::empty({gy.size(0), wd.size(1)}, DType::f32) : Tensor();
+                         const Tensor support = acc.defined() ? optim::grad_support(wleaf) : Tensor();
+                         sparse = cpu::sparse_linear_backward(gy, wd, gx, xd, support, support.defined() ? acc : Tensor());
+                         if (sparse.input) g[0] = gx;
+                       }
+                       if (needs[0] && !sparse.input) g[0] = gemm_new(false, false, gy, wd);  // [N,O] @ [O,I]
+                       if (needs[1] && !sparse.weight) {
                          if (acc.defined()) {
-                           // w.grad[O,I] += gy^T @ x; on the CPU only where the optimizer reads it
-                           // when that is a small part of the weight (engine/optim/grad_support.h)
-                           const Tensor support = gy.device().is_cpu() ? optim::grad_support(wleaf) : Tensor();
-                           if (!support.defined() || !cpu::sparse_linear_weight_grad(gy, xd, support, acc))
-                             SDD_DISPATCH(gy.device(), gemm, true, false, 1.f, gy, xd, 1.f, acc);
+                           SDD_DISPATCH(gy.device(), gemm, true, false, 1.f, gy, xd, 1.f, acc);   // w.grad += gy^T @ x
                          } else {
                            g[1] = gemm_new(true, false, gy, xd);  // [N,O]^T @ [N,I]
                          }
