@@ -4,7 +4,8 @@
 // xT[I][N] so that each nonzero w[o][j] adds w[o][j] * xT[j][n0..n0+kBlock) into an accumulator of
 // kBlock batch rows held in registers; the accumulators are yT[o][n], transposed back into y[N,O].
 // The input gradient is the same kernel on w compressed by columns (gxT[i] = sum_o w[o][i] gT[o]);
-// the weight gradient is one dot product gT[o] . xT[j] per support entry. The hot loops exist twice (AVX2+FMA intrinsics and portable C++), picked once at run time.
+// the weight gradient is one dot product gT[o] . xT[j] per support entry. The hot loops exist twice
+// (AVX2+FMA intrinsics and portable C++), picked once at run time.
 #include "engine/cpu/sparse_linear_cpu.h"
 
 #include <algorithm>
@@ -525,15 +526,14 @@ void sparse_linear_forward_always(const Tensor& x, const Tensor& w, const Tensor
   run(x, w, out, count_nonzero(w));
 }
 
-SparseBackward sparse_linear_backward(const Tensor& gy, const Tensor& w, const Tensor& gx, const Tensor& x,
-                                      const Tensor& support, const Tensor& acc, bool always) {
+SparseBackward sparse_linear_backward(const Tensor& gy, const Tensor& w, const Tensor& x, const Tensor& support,
+                                      const Tensor& acc, bool always) {
   SparseBackward done;
   int64_t w_nnz = -1, s_nnz = -1;
-  if (gx.defined()) {
-    SDD_CHECK(gy.dtype() == DType::f32 && w.dtype() == DType::f32 && gx.dtype() == DType::f32 && gy.dim() == 2 &&
-                  w.dim() == 2 && gx.dim() == 2 && gy.size(1) == w.size(0) && gx.size(0) == gy.size(0) &&
-                  gx.size(1) == w.size(1),
-              "sparse_linear_backward: gy " << gy.str() << ", w " << w.str() << ", gx " << gx.str());
+  if (w.defined()) {
+    SDD_CHECK(gy.dtype() == DType::f32 && w.dtype() == DType::f32 && gy.dim() == 2 && w.dim() == 2 &&
+                  gy.size(1) == w.size(0),
+              "sparse_linear_backward: gy " << gy.str() << ", w " << w.str());
     const auto limit = static_cast<int64_t>(kSparseLinearMaxDensity * static_cast<double>(w.numel()));
     w_nnz = always ? count_nonzero(w) : count_nonzero_upto(w.data<float>(), w.numel(), limit);
   }
@@ -553,22 +553,22 @@ SparseBackward sparse_linear_backward(const Tensor& gy, const Tensor& w, const T
     done.weight = true;
   }
   if (w_nnz >= 0) {
-    run_input_grad(ws.gT.data(), w, gx, w_nnz);
-    done.input = true;
+    done.gx = Tensor::empty({N, w.size(1)}, DType::f32);
+    run_input_grad(ws.gT.data(), w, done.gx, w_nnz);
   }
   return done;
 }
 
 bool sparse_linear_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& support, const Tensor& acc) {
-  return sparse_linear_backward(gy, Tensor(), Tensor(), x, support, acc, false).weight;
+  return sparse_linear_backward(gy, Tensor(), x, support, acc, false).weight;
 }
 
 void sparse_linear_weight_grad_always(const Tensor& gy, const Tensor& x, const Tensor& support, const Tensor& acc) {
-  sparse_linear_backward(gy, Tensor(), Tensor(), x, support, acc, true);
+  sparse_linear_backward(gy, Tensor(), x, support, acc, true);
 }
 
-void sparse_linear_input_grad_always(const Tensor& gy, const Tensor& w, const Tensor& gx) {
-  sparse_linear_backward(gy, w, gx, Tensor(), Tensor(), Tensor(), true);
+Tensor sparse_linear_input_grad_always(const Tensor& gy, const Tensor& w) {
+  return sparse_linear_backward(gy, w, Tensor(), Tensor(), Tensor(), true).gx;
 }
 
 void force_portable_sparse_kernels(bool on) { g_force_portable.store(on); }

@@ -34,17 +34,19 @@ bool sparse_linear_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& 
 void sparse_linear_weight_grad_always(const Tensor& gy, const Tensor& x, const Tensor& support, const Tensor& acc);
 
 // The backward of a linear layer on the CPU from the nonzero entries, sharing one transpose of gy:
-//   gx (when defined, [N,I]) = gy @ w, when nnz(w) <= kSparseLinearMaxDensity * O * I (w's column-
-//     compressed nonzeros through the forward's kernel; the sum over outputs runs in ascending order);
-//   acc (when defined) += gy^T @ x on the support, when nnz(support) <= kSparseWeightGradMaxDensity * O * I.
-// Returns which of the two it computed; the caller computes the others densely (their outputs are
-// untouched). always: take the sparse kernels whatever the density (tests and benches).
+//   gx = gy @ w ([N,I], new tensor) when w is defined and nnz(w) <= kSparseLinearMaxDensity * O * I
+//     (w's column-compressed nonzeros through the forward's kernel; the sum over outputs ascending);
+//   acc += gy^T @ x on the support when acc is defined and nnz(support) <= kSparseWeightGradMaxDensity
+//     * O * I (other entries of acc untouched).
+// What it did not compute (gx undefined, weight false) the caller computes densely. always: the sparse
+// kernels whatever the densities (tests and benches).
 struct SparseBackward {
-  bool input = false, weight = false;
+  Tensor gx;
+  bool weight = false;
 };
-SparseBackward sparse_linear_backward(const Tensor& gy, const Tensor& w, const Tensor& gx, const Tensor& x,
-                                      const Tensor& support, const Tensor& acc, bool always = false);
-void sparse_linear_input_grad_always(const Tensor& gy, const Tensor& w, const Tensor& gx);
+SparseBackward sparse_linear_backward(const Tensor& gy, const Tensor& w, const Tensor& x, const Tensor& support,
+                                      const Tensor& acc, bool always = false);
+Tensor sparse_linear_input_grad_always(const Tensor& gy, const Tensor& w);
 
 // Tests: run the portable C++ loops instead of the AVX2 ones (the results agree to float rounding).
 void force_portable_sparse_kernels(bool on);

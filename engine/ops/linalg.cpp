@@ -95,12 +95,12 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
                        // come from the nonzero entries (engine/cpu/sparse_linear_cpu.h); the rest dense.
                        cpu::SparseBackward sparse;
                        if (gy.device().is_cpu()) {
-                         const Tensor gx = needs[0] ? Tensor::empty({gy.size(0), wd.size(1)}, DType::f32) : Tensor();
                          const Tensor support = acc.defined() ? optim::grad_support(wleaf) : Tensor();
-                         sparse = cpu::sparse_linear_backward(gy, wd, gx, xd, support, support.defined() ? acc : Tensor());
-                         if (sparse.input) g[0] = gx;
+                         sparse = cpu::sparse_linear_backward(gy, needs[0] ? wd : Tensor(), xd, support,
+                                                              support.defined() ? acc : Tensor());
+                         if (sparse.gx.defined()) g[0] = sparse.gx;
                        }
-                       if (needs[0] && !sparse.input) g[0] = gemm_new(false, false, gy, wd);  // [N,O] @ [O,I]
+                       if (needs[0] && !sparse.gx.defined()) g[0] = gemm_new(false, false, gy, wd);  // [N,O] @ [O,I]
                        if (needs[1] && !sparse.weight) {
                          if (acc.defined()) {
                            SDD_DISPATCH(gy.device(), gemm, true, false, 1.f, gy, xd, 1.f, acc);   // w.grad += gy^T @ x
