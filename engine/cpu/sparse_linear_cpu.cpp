@@ -370,6 +370,24 @@ const float* transposed_input(const Tensor& x, bool refresh) {
   return slot->data.data();
 }
 
+// outT[r][n] = sum over the entries k of compressed row r of val[k] * inT[col[k]][n], for rows
+// r < rows and n < N (inT, outT with row stride N), in blocks of kBlock batch rows. The blocks are
+// independent: spread over the CPU pool when there is enough work (a million multiply-adds; less is
+// faster on one core).
+void compressed_product(const Csr& c, const float* inT, float* outT, int64_t rows, int64_t N, int64_t nnz) {
+  const BlockFn block = pick_block_fn();
+  const int64_t blocks = (N + kBlock - 1) / kBlock;
+  auto one_block = [&](int64_t b) {
+    const int64_t n0 = b * kBlock, nb = std::min(kBlock, N - n0);
+    block(c.row_begin.data(), c.col.data(), c.val.data(), inT, outT, rows, N, n0, nb);
+  };
+  if (nnz * N < (1 << 20)) {
+    for (int64_t b = 0; b < blocks; ++b) one_block(b);
+  } else {
+    run_parts(blocks, one_block);
+  }
+}
+
 void run(const Tensor& x, const Tensor& w, const Tensor& out, int64_t nnz) {
   const int64_t N = x.size(0), I = x.size(1), O = w.size(0);
   float* y = out.data<float>();
@@ -378,21 +396,8 @@ void run(const Tensor& x, const Tensor& w, const Tensor& out, int64_t nnz) {
   Workspace& ws = workspace();
   const float* xT = transposed_input(x, /*refresh=*/true);   // xT[I][N]
   ws.yT.resize(static_cast<size_t>(O * N));
-
-  const BlockFn block = pick_block_fn();
-  const int64_t blocks = (N + kBlock - 1) / kBlock;
   float* yT = ws.yT.data();
-  // The blocks of batch rows are independent: spread over the CPU pool when there is enough work
-  // (a million multiply-adds; less is faster on one core).
-  auto one_block = [&](int64_t b) {
-    const int64_t n0 = b * kBlock, nb = std::min(kBlock, N - n0);
-    block(c.row_begin.data(), c.col.data(), c.val.data(), xT, yT, O, N, n0, nb);
-  };
-  if (nnz * N < (1 << 20)) {
-    for (int64_t b = 0; b < blocks; ++b) one_block(b);
-  } else {
-    run_parts(blocks, one_block);
-  }
+  compressed_product(c, xT, yT, O, N, nnz);
   transpose(yT, y, O, N);   // y[N][O]
 }
 
@@ -495,17 +500,7 @@ void run_input_grad(const float* gT, const Tensor& w, const Tensor& gx, int64_t 
   Workspace& ws = workspace();
   ws.yT.resize(static_cast<size_t>(I * N));
   float* gxT = ws.yT.data();
-  const BlockFn block = pick_block_fn();
-  const int64_t blocks = (N + kBlock - 1) / kBlock;
-  auto one_block = [&](int64_t b) {
-    const int64_t n0 = b * kBlock, nb = std::min(kBlock, N - n0);
-    block(c.row_begin.data(), c.col.data(), c.val.data(), gT, gxT, I, N, n0, nb);
-  };
-  if (nnz * N < (1 << 20)) {
-    for (int64_t b = 0; b < blocks; ++b) one_block(b);
-  } else {
-    run_parts(blocks, one_block);
-  }
+  compressed_product(c, gT, gxT, I, N, nnz);
   transpose(gxT, gx.data<float>(), I, N);   // gx[N][I]
 }
 

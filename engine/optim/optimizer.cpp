@@ -36,7 +36,7 @@ void Optimizer::step_and_zero_grad(double lr) {
     if (r.first > at) Tensor::view_of(fp_.grads, at, {r.first - at}).fill_(0.0);
     at = r.second;
   }
-  if (fp_.grads.defined() && fp_.total > at) Tensor::view_of(fp_.grads, at, {fp_.total - at}).fill_(0.0);
+  if (fp_.total > at) Tensor::view_of(fp_.grads, at, {fp_.total - at}).fill_(0.0);
 }
 
 Optimizer::~Optimizer() {
