@@ -1,9 +1,10 @@
 // bench/sparse_linear_bench.cpp — the pruned linear layer's forward product on the CPU: dense
 // cblas_sgemm against the sparse kernel (engine/cpu/sparse_linear_cpu.cpp) on the first layer of the
-// quickstart model (x [128, 784], w [300, 784]) at the densities of lottery levels (0.8^L). Before
+// quickstart model's first two layers at the densities of lottery levels (0.8^L). Before
 // timing, each density checks that the sparse result equals sgemm to 1e-4 relative, so a broken kernel
 // reports an error instead of a number. The ratio dense/sparse per density is the speed-up; the
-// crossover sets kSparseLinearMaxDensity. Counter: items_per_second = examples/s.
+// crossover sets kSparseLinearMaxDensity. The same for the weight gradient on a support (BM_*_wgrad;
+// its crossover sets kSparseWeightGradMaxDensity). Counter: items_per_second = examples/s.
 // Run: build-*/bench/sparse_linear_bench
 #include <benchmark/benchmark.h>
 
@@ -20,7 +21,16 @@ namespace {
 
 using sdd::Tensor;
 
-constexpr int64_t kN = 128, kI = 784, kO = 300;
+// The quickstart model's first two layers: shape 0 is [128, 784] x [300, 784]^T, shape 1 [128, 300] x
+// [100, 300]^T (the second argument of each benchmark).
+constexpr int64_t kN = 128;
+constexpr int64_t kShapes[2][2] = {{784, 300}, {300, 100}};   // {I, O}
+int64_t kI = 784, kO = 300;
+
+void set_shape(const benchmark::State& state) {
+  kI = kShapes[state.range(1)][0];
+  kO = kShapes[state.range(1)][1];
+}
 
 struct Operands {
   Tensor x, w, out;
@@ -51,6 +61,7 @@ bool matches(const Operands& a, benchmark::State& state) {
 }
 
 void BM_dense(benchmark::State& state) {
+  set_shape(state);
   const double density = static_cast<double>(state.range(0)) / 1000.0;
   Operands a = make(density);
   for (auto _ : state) {
@@ -62,6 +73,7 @@ void BM_dense(benchmark::State& state) {
 }
 
 void BM_sparse(benchmark::State& state) {
+  set_shape(state);
   const double density = static_cast<double>(state.range(0)) / 1000.0;
   Operands a = make(density);
   if (!matches(a, state)) return;
@@ -73,10 +85,63 @@ void BM_sparse(benchmark::State& state) {
   state.counters["density"] = density;
 }
 
-// Densities in 1/1000: 0.8^L for L = 0, 2, 4, 6, 8, 10, 14, 20.
-#define SDD_DENSITIES Arg(1000)->Arg(640)->Arg(410)->Arg(262)->Arg(168)->Arg(107)->Arg(44)->Arg(12)
+// The weight gradient on a support of the same density: acc += gy^T x (dense: sgemm into a fresh
+// [O, I]; sparse: only the support's entries). gy ~ U[-1, 1).
+struct GradOperands {
+  Tensor gy, x, support, acc;
+};
+
+GradOperands make_grad(double density) {
+  Operands a = make(density);
+  std::mt19937 gen(11);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  std::vector<float> gy(kN * kO);
+  for (float& v : gy) v = u(gen);
+  return {Tensor::from_vector(gy, {kN, kO}), a.x, a.w, Tensor::zeros({kO, kI}, sdd::DType::f32)};
+}
+
+void BM_dense_wgrad(benchmark::State& state) {
+  set_shape(state);
+  const double density = static_cast<double>(state.range(0)) / 1000.0;
+  GradOperands a = make_grad(density);
+  for (auto _ : state) {
+    sdd::cpu::gemm(true, false, 1.f, a.gy, a.x, 1.f, a.acc);
+    benchmark::DoNotOptimize(a.acc.data<float>());
+  }
+  state.SetItemsProcessed(state.iterations() * kN);
+  state.counters["density"] = density;
+}
+
+void BM_sparse_wgrad(benchmark::State& state) {
+  set_shape(state);
+  const double density = static_cast<double>(state.range(0)) / 1000.0;
+  GradOperands a = make_grad(density);
+  {  // on the support, equal to sgemm's entries
+    Tensor ref = Tensor::zeros({kO, kI}, sdd::DType::f32);
+    sdd::cpu::gemm(true, false, 1.f, a.gy, a.x, 0.f, ref);
+    sdd::cpu::sparse_linear_weight_grad_always(a.gy, a.x, a.support, a.acc);
+    const std::vector<float> r = ref.to_vector<float>(), s = a.acc.to_vector<float>(),
+                             m = a.support.to_vector<float>();
+    for (size_t i = 0; i < r.size(); ++i)
+      if (std::fabs((m[i] != 0.f ? r[i] : 0.f) - s[i]) > 1e-4f * (1.f + std::fabs(r[i]))) {
+        state.SkipWithError(("sparse weight gradient differs from sgemm at " + std::to_string(i)).c_str());
+        return;
+      }
+  }
+  for (auto _ : state) {
+    sdd::cpu::sparse_linear_weight_grad_always(a.gy, a.x, a.support, a.acc);
+    benchmark::DoNotOptimize(a.acc.data<float>());
+  }
+  state.SetItemsProcessed(state.iterations() * kN);
+  state.counters["density"] = density;
+}
+
+// Densities in 1/1000: 0.8^L for L = 0, 2, 4, 5, 6, 8, 10, 14, 20; both shapes.
+#define SDD_DENSITIES ArgsProduct({{1000, 640, 410, 328, 262, 168, 107, 44, 12}, {0, 1}})
 BENCHMARK(BM_dense)->SDD_DENSITIES;
 BENCHMARK(BM_sparse)->SDD_DENSITIES;
+BENCHMARK(BM_dense_wgrad)->SDD_DENSITIES;
+BENCHMARK(BM_sparse_wgrad)->SDD_DENSITIES;
 
 }  // namespace
 

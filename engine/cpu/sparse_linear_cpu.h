@@ -14,9 +14,9 @@
 
 namespace sdd::cpu {
 
-// Densities at or below this use the sparse kernel (measured crossover on AVX2 machines:
-// bench/sparse_linear_bench.cpp).
-constexpr double kSparseLinearMaxDensity = 0.25;
+// Densities at or below this use the sparse kernel (measured crossover on a 2-core AVX2 machine,
+// bench/sparse_linear_bench.cpp: about 0.33 for the forward on both of the quickstart's pruned layers).
+constexpr double kSparseLinearMaxDensity = 0.3;
 
 // out[N,O] = x[N,I] @ w[O,I]^T (no bias) when nnz(w) <= kSparseLinearMaxDensity * O * I; returns false
 // and leaves out untouched otherwise. x, w, out: contiguous f32 CPU tensors.
@@ -28,8 +28,9 @@ void sparse_linear_forward_always(const Tensor& x, const Tensor& w, const Tensor
 // The weight gradient on a support (engine/optim/grad_support.h): acc[o,i] += sum_n gy[n,o] * x[n,i]
 // for the entries where support[o,i] != 0, one dot product of length N each; other entries of acc are
 // left alone. Taken when the support has at most kSparseWeightGradMaxDensity nonzeros (returns false
-// and leaves acc untouched otherwise). gy [N,O], x [N,I], support and acc [O,I]: f32 CPU, contiguous.
-constexpr double kSparseWeightGradMaxDensity = 0.15;
+// and leaves acc untouched otherwise; measured crossover about 0.27). gy [N,O], x [N,I], support and
+// acc [O,I]: f32 CPU, contiguous.
+constexpr double kSparseWeightGradMaxDensity = 0.25;
 bool sparse_linear_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& support, const Tensor& acc);
 void sparse_linear_weight_grad_always(const Tensor& gy, const Tensor& x, const Tensor& support, const Tensor& acc);
 
