@@ -344,26 +344,23 @@ void transpose_blocks(const float* src, float* dst, int64_t R, int64_t C) {
   for (int64_t r0 = 0; r0 < R; r0 += kBlock) transpose(src + r0 * C, dst + r0 * C, std::min(kBlock, R - r0), C);
 }
 
-// Its inverse: dst [R][C] from the blocked transpose src.
-void untranspose_blocks(const float* src, float* dst, int64_t R, int64_t C) {
-  for (int64_t r0 = 0; r0 < R; r0 += kBlock) transpose(src + r0 * C, dst + r0 * C, C, std::min(kBlock, R - r0));
-}
-
-// x [R, C] in the blocked transpose. The forward always transposes (refresh: a caller may have refilled
+// Where x [R, C]'s blocked transpose is kept: the forward always transposes (a caller may have refilled
 // the same tensor since its last forward) and remembers the result; the weight gradient of the same
 // tensor (same storage and offset, still alive) reuses it, as the dense backward reuses x itself.
-const float* transposed_input(const Tensor& x, bool refresh) {
+// *found: the slot already belonged to x (else it is new or taken over, its contents stale).
+float* input_slot(const Tensor& x, bool* found) {
   Workspace& ws = workspace();
   ++ws.clock;
   const std::shared_ptr<TensorImpl>& impl = x.impl_ptr();
   const int64_t R = x.size(0), C = x.size(1);
   Workspace::Transposed* slot = nullptr;
+  *found = true;
   for (Workspace::Transposed& t : ws.inputs)
     if (t.storage.lock() == impl->storage && t.offset == impl->offset && t.R == R && t.C == C) {
       t.last_use = ws.clock;
-      if (refresh) transpose_blocks(x.data<float>(), t.data.data(), R, C);
       return t.data.data();
     }
+  *found = false;
   constexpr size_t kMaxInputs = 4;
   if (ws.inputs.size() < kMaxInputs) {
     ws.inputs.emplace_back();
@@ -379,21 +376,32 @@ const float* transposed_input(const Tensor& x, bool refresh) {
   slot->C = C;
   slot->data.resize(static_cast<size_t>(R * C));
   slot->last_use = ws.clock;
-  transpose_blocks(x.data<float>(), slot->data.data(), R, C);
   return slot->data.data();
+}
+
+// x's blocked transpose (made now when refresh or not kept yet).
+const float* transposed_input(const Tensor& x, bool refresh) {
+  bool found = false;
+  float* slot = input_slot(x, &found);
+  if (refresh || !found) transpose_blocks(x.data<float>(), slot, x.size(0), x.size(1));
+  return slot;
 }
 
 // out_b[r][n] = sum over the entries k of compressed row r of val[k] * in_b[col[k]][n], for rows
 // r < rows, every block b of the N batch rows (in: blocked transpose with in_rows rows, out: with
-// `rows` rows). The blocks are independent: spread over the CPU pool when there is enough work (a
-// million multiply-adds; less is faster on one core).
-void compressed_product(const Csr& c, const float* in, int64_t in_rows, float* out, int64_t rows, int64_t N,
-                        int64_t nnz) {
+// `rows` rows). With in_src, each block of in is first made from in_src [N][in_rows]; with out_dst,
+// each block of out is then transposed into out_dst [N][rows]: a block's three steps run on one
+// thread, its data staying in that core's cache. The blocks are independent: spread over the CPU pool
+// when there is enough work (a million multiply-adds; less is faster on one core).
+void compressed_product(const Csr& c, const float* in_src, float* in, int64_t in_rows, float* out, float* out_dst,
+                        int64_t rows, int64_t N, int64_t nnz) {
   const BlockFn block = pick_block_fn();
   const int64_t blocks = (N + kBlock - 1) / kBlock;
   auto one_block = [&](int64_t b) {
     const int64_t n0 = b * kBlock, nb = std::min(kBlock, N - n0);
+    if (in_src != nullptr) transpose(in_src + n0 * in_rows, in + n0 * in_rows, nb, in_rows);
     block(c.row_begin.data(), c.col.data(), c.val.data(), in + n0 * in_rows, out + n0 * rows, rows, nb);
+    if (out_dst != nullptr) transpose(out + n0 * rows, out_dst + n0 * rows, rows, nb);
   };
   if (nnz * N < (1 << 20)) {
     for (int64_t b = 0; b < blocks; ++b) one_block(b);
@@ -408,11 +416,10 @@ void run(const Tensor& x, const Tensor& w, const Tensor& out, int64_t nnz) {
   if (N == 0 || O == 0) return;
   const Csr& c = compressed(w.data<float>(), O, I, nnz, /*exact=*/false).csr;
   Workspace& ws = workspace();
-  const float* xT = transposed_input(x, /*refresh=*/true);   // blocked [I][nb]
+  bool found = false;
+  float* xT = input_slot(x, &found);   // x's blocked transpose, made block by block below
   ws.yT.resize(static_cast<size_t>(O * N));
-  float* yT = ws.yT.data();
-  compressed_product(c, xT, I, yT, O, N, nnz);
-  untranspose_blocks(yT, y, N, O);   // y[N][O]
+  compressed_product(c, x.data<float>(), xT, I, ws.yT.data(), y, O, N, nnz);
 }
 
 int64_t count_nonzero(const Tensor& w) { return count_nonzero(w.data<float>(), w.numel()); }
@@ -547,16 +554,14 @@ void run_weight_grad(const float* gT, const Tensor& x, const Tensor& support, co
 
 // gx[N,I] = gy[N,O] @ w[O,I] from the nonzero weights: the forward's block kernel run on w's
 // column-compressed copy, gx_b[i][n] = sum over the outputs o of column i (ascending) of w[o,i] * g_b[o][n].
-void run_input_grad(const float* gT, const Tensor& w, const Tensor& gx, int64_t nnz) {
+void run_input_grad(float* gT, const Tensor& w, const Tensor& gx, int64_t nnz) {
   const int64_t N = gx.size(0), I = w.size(1), O = w.size(0);
   if (N == 0 || I == 0) return;
   Pattern& p = compressed(w.data<float>(), O, I, nnz, /*exact=*/false);
   const Csr& c = by_columns(p);
   Workspace& ws = workspace();
   ws.yT.resize(static_cast<size_t>(I * N));
-  float* gxT = ws.yT.data();
-  compressed_product(c, gT, O, gxT, I, N, nnz);
-  untranspose_blocks(gxT, gx.data<float>(), N, I);   // gx[N][I]
+  compressed_product(c, nullptr, gT, O, ws.yT.data(), gx.data<float>(), I, N, nnz);
 }
 
 }  // namespace
