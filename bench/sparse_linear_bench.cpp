@@ -25,11 +25,11 @@ using sdd::Tensor;
 // [100, 300]^T (the second argument of each benchmark).
 constexpr int64_t kN = 128;
 constexpr int64_t kShapes[2][2] = {{784, 300}, {300, 100}};   // {I, O}
-int64_t kI = 784, kO = 300;
+int64_t g_in = 784, g_out = 300;   // the shape of the running benchmark (set_shape)
 
 void set_shape(const benchmark::State& state) {
-  kI = kShapes[state.range(1)][0];
-  kO = kShapes[state.range(1)][1];
+  g_in = kShapes[state.range(1)][0];
+  g_out = kShapes[state.range(1)][1];
 }
 
 struct Operands {
@@ -41,14 +41,15 @@ Operands make(double density) {
   std::mt19937 gen(7);
   std::normal_distribution<float> nd(0.f, 0.05f);
   std::uniform_real_distribution<float> u(-1.f, 1.f), keep(0.f, 1.f);
-  std::vector<float> x(kN * kI), w(kO * kI);
+  std::vector<float> x(kN * g_in), w(g_out * g_in);
   for (float& v : x) v = u(gen);
   for (float& v : w) v = keep(gen) < density ? nd(gen) : 0.f;
-  return {Tensor::from_vector(x, {kN, kI}), Tensor::from_vector(w, {kO, kI}), Tensor::empty({kN, kO}, sdd::DType::f32)};
+  return {Tensor::from_vector(x, {kN, g_in}), Tensor::from_vector(w, {g_out, g_in}),
+          Tensor::empty({kN, g_out}, sdd::DType::f32)};
 }
 
 bool matches(const Operands& a, benchmark::State& state) {
-  Tensor ref = Tensor::empty({kN, kO}, sdd::DType::f32);
+  Tensor ref = Tensor::empty({kN, g_out}, sdd::DType::f32);
   sdd::cpu::gemm(false, true, 1.f, a.x, a.w, 0.f, ref);
   sdd::cpu::sparse_linear_forward_always(a.x, a.w, a.out);
   const std::vector<float> r = ref.to_vector<float>(), s = a.out.to_vector<float>();
@@ -95,9 +96,9 @@ GradOperands make_grad(double density) {
   Operands a = make(density);
   std::mt19937 gen(11);
   std::uniform_real_distribution<float> u(-1.f, 1.f);
-  std::vector<float> gy(kN * kO);
+  std::vector<float> gy(kN * g_out);
   for (float& v : gy) v = u(gen);
-  return {Tensor::from_vector(gy, {kN, kO}), a.x, a.w, Tensor::zeros({kO, kI}, sdd::DType::f32)};
+  return {Tensor::from_vector(gy, {kN, g_out}), a.x, a.w, Tensor::zeros({g_out, g_in}, sdd::DType::f32)};
 }
 
 void BM_dense_wgrad(benchmark::State& state) {
@@ -117,7 +118,7 @@ void BM_sparse_wgrad(benchmark::State& state) {
   const double density = static_cast<double>(state.range(0)) / 1000.0;
   GradOperands a = make_grad(density);
   {  // on the support, equal to sgemm's entries
-    Tensor ref = Tensor::zeros({kO, kI}, sdd::DType::f32);
+    Tensor ref = Tensor::zeros({g_out, g_in}, sdd::DType::f32);
     sdd::cpu::gemm(true, false, 1.f, a.gy, a.x, 0.f, ref);
     sdd::cpu::sparse_linear_weight_grad_always(a.gy, a.x, a.support, a.acc);
     const std::vector<float> r = ref.to_vector<float>(), s = a.acc.to_vector<float>(),
