@@ -14,8 +14,10 @@
 
 namespace sdd::cpu {
 
-// Densities at or below this use the sparse kernel (measured crossover on a 2-core AVX2 machine,
-// bench/sparse_linear_bench.cpp: about 0.33 for the forward on both of the quickstart's pruned layers).
+// Densities at or below this use the sparse kernel. On a 2-core AVX2 machine the bench's crossover
+// (bench/sparse_linear_bench.cpp) lies between 0.33 and 0.41 for the quickstart's pruned layers, but
+// a whole training level with its first layer at 0.307 ran 5 % slower sparse than dense: hence 0.3
+// (bench/results/2026-11-25-cpu-sparse-blocked.md).
 constexpr double kSparseLinearMaxDensity = 0.3;
 
 // out[N,O] = x[N,I] @ w[O,I]^T (no bias) when nnz(w) <= kSparseLinearMaxDensity * O * I; returns false
