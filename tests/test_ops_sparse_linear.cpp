@@ -2,7 +2,7 @@
 // pruned linear layers (engine/cpu/sparse_linear_cpu.h) against sgemm: odd batch sizes (full and
 // partial 64-row blocks), the density thresholds, and the cached nonzero pattern when values change,
 // when a pruned weight comes back (regain) and when more weights are pruned; ops::linear on a pruned
-// weight.
+// weight; the FrozenWeights scope of evaluation passes.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -102,6 +102,37 @@ TEST_CASE("sparse linear pattern cache follows value changes, regained and newly
   pw[0] = 0.f;
   pw[O * I - 1] = 3.f;
   check("first entry pruned, last entry regained");
+}
+
+TEST_CASE("FrozenWeights: one count and gather per scope, and every change seen again once it ends", "[ops]") {
+  const int64_t N = 70, I = 50, O = 30;
+  const Tensor x = Tensor::from_vector(random_values(static_cast<size_t>(N * I), 1.0, 8), {N, I});
+  Tensor w = Tensor::from_vector(random_values(static_cast<size_t>(O * I), 0.1, 9), {O, I});
+  float* pw = w.data<float>();
+  auto forward = [&] {
+    Tensor got = Tensor::full({N, O}, NAN);
+    REQUIRE(cpu::sparse_linear_forward(x, w, got));
+    return got;
+  };
+  const Tensor before = Tensor::from_vector(std::vector<float>(pw, pw + O * I), {O, I});
+  {
+    const cpu::FrozenWeights frozen;
+    const cpu::FrozenWeights nested;   // shares the outer scope
+    REQUIRE(allclose(forward(), dense_product(x, w), 1e-5, 1e-5));
+    // The promise broken on purpose: a forward inside the scope reuses what the first one gathered.
+    for (int64_t i = 0; i < O * I; ++i)
+      if (pw[i] != 0.f) pw[i] *= 2.f;
+    REQUIRE(allclose(forward(), dense_product(x, before), 1e-5, 1e-5));
+  }
+  // Scope over: the doubled values are read again...
+  REQUIRE(allclose(forward(), dense_product(x, w), 1e-5, 1e-5));
+  {
+    const cpu::FrozenWeights frozen;   // ...and a new scope gathers afresh, also after a pattern change
+    pw[0] = pw[0] == 0.f ? 1.f : 0.f;
+    pw[O * I - 1] = 5.f;
+    REQUIRE(allclose(forward(), dense_product(x, w), 1e-5, 1e-5));
+  }
+  REQUIRE(allclose(forward(), dense_product(x, w), 1e-5, 1e-5));
 }
 
 TEST_CASE("ops::linear with a pruned weight: values and gradients equal the dense computation", "[ops]") {

@@ -51,7 +51,23 @@ TEST_CASE("grad support: momentum-free SGD registers its mask, momentum SGD and 
     REQUIRE(s.defined());
     REQUIRE(s.numel() == w0.numel());
     REQUIRE(s.raw() == mask.raw());   // the mask arena's first slice
+    // its nonzeros, counted at registration, and counted again when a changed mask is set again
+    const auto count = [](const Tensor& t) {
+      int64_t n = 0;
+      for (float v : t.to_vector<float>()) n += v != 0.f;
+      return n;
+    };
+    int64_t nnz = -2;
+    optim::grad_support(w0, &nnz);
+    REQUIRE(nnz == count(s));
+    Tensor changed = mask.clone();
+    changed.fill_(1.0);
+    sgd.set_mask(changed);
+    optim::grad_support(w0, &nnz);
+    REQUIRE(nnz == w0.numel());
     sgd.set_mask(Tensor());
+    optim::grad_support(w0, &nnz);
+    REQUIRE(nnz == -1);
     REQUIRE_FALSE(optim::grad_support(w0).defined());
     sgd.set_mask(mask);
   }

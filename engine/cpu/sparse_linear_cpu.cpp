@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "engine/cpu/parallel_cpu.h"
@@ -31,6 +32,15 @@ namespace {
 constexpr int64_t kBlock = 64;   // batch rows per accumulator block (8 AVX registers)
 
 std::atomic<bool> g_force_portable{false};
+
+// FrozenWeights: the generation of the outermost live scope (0: none), its nesting depth and the
+// last generation handed out.
+std::atomic<uint64_t> g_frozen_gen{0};
+std::mutex g_frozen_mutex;
+int g_frozen_depth = 0;
+uint64_t g_frozen_last = 0;
+
+uint64_t frozen_generation() { return g_frozen_gen.load(std::memory_order_acquire); }
 
 // Whether the AVX2+FMA versions run: the CPU has them and tests did not ask for the portable code.
 bool use_avx2() {
@@ -164,6 +174,7 @@ struct Pattern {
   Csr csc;
   std::vector<int64_t> perm;
   uint64_t last_use = 0;
+  uint64_t frozen_gen = 0;   // csr.val is current for the FrozenWeights scope of this generation
 };
 
 struct Workspace {
@@ -181,6 +192,13 @@ struct Workspace {
     uint64_t last_use = 0;
   };
   std::vector<Transposed> inputs;
+  // Nonzero counts taken inside a FrozenWeights scope (weights cannot change until it ends).
+  struct FrozenCount {
+    const float* p = nullptr;
+    int64_t n = 0, limit = 0, nnz = 0;
+    uint64_t gen = 0;
+  };
+  std::vector<FrozenCount> counts;
   uint64_t clock = 0;
 };
 
@@ -194,22 +212,24 @@ void build_pattern(Pattern& p, const float* w, int64_t O, int64_t I, int64_t nnz
   p.O = O;
   p.I = I;
   p.has_csc = false;
+  p.frozen_gen = 0;
   Csr& c = p.csr;
+  // nnz sizes the arrays; the pattern is whatever w holds (a count from elsewhere cannot overrun it).
   c.row_begin.assign(static_cast<size_t>(O + 1), 0);
-  c.col.resize(static_cast<size_t>(nnz));
-  c.val.resize(static_cast<size_t>(nnz));
-  int64_t k = 0;
+  c.col.clear();
+  c.val.clear();
+  c.col.reserve(static_cast<size_t>(nnz));
+  c.val.reserve(static_cast<size_t>(nnz));
   for (int64_t o = 0; o < O; ++o) {
-    c.row_begin[static_cast<size_t>(o)] = k;
+    c.row_begin[static_cast<size_t>(o)] = static_cast<int64_t>(c.col.size());
     const float* row = w + o * I;
     for (int64_t j = 0; j < I; ++j)
       if (row[j] != 0.f) {
-        c.col[static_cast<size_t>(k)] = static_cast<int32_t>(j);
-        c.val[static_cast<size_t>(k)] = row[j];
-        ++k;
+        c.col.push_back(static_cast<int32_t>(j));
+        c.val.push_back(row[j]);
       }
   }
-  c.row_begin[static_cast<size_t>(O)] = k;
+  c.row_begin[static_cast<size_t>(O)] = static_cast<int64_t>(c.col.size());
 }
 
 // The compressed rows of w with its current values.
@@ -221,6 +241,11 @@ Pattern& compressed(const float* w, int64_t O, int64_t I, int64_t nnz, bool exac
   Pattern* hit = nullptr;
   for (Pattern& p : ws.patterns)
     if (p.weight == w && p.O == O && p.I == I) hit = &p;
+  const uint64_t gen = frozen_generation();
+  if (hit != nullptr && gen != 0 && hit->frozen_gen == gen) {   // values gathered in this frozen scope
+    hit->last_use = ws.clock;
+    return *hit;
+  }
   if (hit != nullptr) {
     Csr& c = hit->csr;
     const int64_t size = static_cast<int64_t>(c.col.size());
@@ -236,6 +261,7 @@ Pattern& compressed(const float* w, int64_t O, int64_t I, int64_t nnz, bool exac
       }
       if (covered == nnz) {
         hit->last_use = ws.clock;
+        hit->frozen_gen = gen;
         return *hit;
       }
     }
@@ -251,6 +277,7 @@ Pattern& compressed(const float* w, int64_t O, int64_t I, int64_t nnz, bool exac
   }
   build_pattern(*hit, w, O, I, nnz);
   hit->last_use = ws.clock;
+  hit->frozen_gen = gen;
   return *hit;
 }
 
@@ -435,6 +462,25 @@ int64_t count_nonzero_upto(const float* p, int64_t n, int64_t limit) {
   return nnz;
 }
 
+// count_nonzero_upto for a layer's weight: inside a FrozenWeights scope, counted once per scope and
+// thread (an evaluation pass runs hundreds of forwards with the same weights).
+int64_t weight_nnz_upto(const float* p, int64_t n, int64_t limit) {
+  const uint64_t gen = frozen_generation();
+  if (gen == 0) return count_nonzero_upto(p, n, limit);
+  Workspace& ws = workspace();
+  Workspace::FrozenCount* slot = nullptr;
+  for (Workspace::FrozenCount& e : ws.counts) {
+    if (e.p == p && e.n == n && e.limit == limit && e.gen == gen) return e.nnz;
+    if (e.gen != gen) slot = &e;   // left by an earlier scope: reusable
+  }
+  if (slot == nullptr) {
+    ws.counts.emplace_back();
+    slot = &ws.counts.back();
+  }
+  *slot = {p, n, limit, count_nonzero_upto(p, n, limit), gen};
+  return slot->nnz;
+}
+
 // ---------------------------------------------------------------- weight gradient on a support
 
 using DotRowFn = void (*)(const int64_t*, const int32_t*, const float*, const float*, float*, int64_t, int64_t,
@@ -570,7 +616,7 @@ bool sparse_linear_forward(const Tensor& x, const Tensor& w, const Tensor& out) 
   check_args(x, w, out);
   // Counting stops as soon as the limit is passed: a dense layer costs a quarter scan.
   const auto limit = static_cast<int64_t>(kSparseLinearMaxDensity * static_cast<double>(w.numel()));
-  const int64_t nnz = count_nonzero_upto(w.data<float>(), w.numel(), limit);
+  const int64_t nnz = weight_nnz_upto(w.data<float>(), w.numel(), limit);
   if (nnz < 0) return false;
   run(x, w, out, nnz);
   return true;
@@ -582,7 +628,7 @@ void sparse_linear_forward_always(const Tensor& x, const Tensor& w, const Tensor
 }
 
 SparseBackward sparse_linear_backward(const Tensor& gy, const Tensor& w, const Tensor& x, const Tensor& support,
-                                      const Tensor& acc, bool always) {
+                                      const Tensor& acc, bool always, int64_t support_nnz) {
   SparseBackward done;
   int64_t w_nnz = -1, s_nnz = -1;
   if (w.defined()) {
@@ -595,7 +641,10 @@ SparseBackward sparse_linear_backward(const Tensor& gy, const Tensor& w, const T
   if (acc.defined()) {
     check_grad_args(gy, x, support, acc);
     const auto limit = static_cast<int64_t>(kSparseWeightGradMaxDensity * static_cast<double>(support.numel()));
-    s_nnz = always ? count_nonzero(support) : count_nonzero_upto(support.data<float>(), support.numel(), limit);
+    if (support_nnz >= 0)   // counted when the support was registered (its values have not changed since)
+      s_nnz = always || support_nnz <= limit ? support_nnz : -1;
+    else
+      s_nnz = always ? count_nonzero(support) : count_nonzero_upto(support.data<float>(), support.numel(), limit);
   }
   if (w_nnz < 0 && s_nnz < 0) return done;
   // One transpose of gy serves both products.
@@ -627,5 +676,15 @@ Tensor sparse_linear_input_grad_always(const Tensor& gy, const Tensor& w) {
 }
 
 void force_portable_sparse_kernels(bool on) { g_force_portable.store(on); }
+
+FrozenWeights::FrozenWeights() {
+  std::lock_guard<std::mutex> lock(g_frozen_mutex);
+  if (g_frozen_depth++ == 0) g_frozen_gen.store(++g_frozen_last, std::memory_order_release);
+}
+
+FrozenWeights::~FrozenWeights() {
+  std::lock_guard<std::mutex> lock(g_frozen_mutex);
+  if (--g_frozen_depth == 0) g_frozen_gen.store(0, std::memory_order_release);
+}
 
 }  // namespace sdd::cpu

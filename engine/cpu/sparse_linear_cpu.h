@@ -47,9 +47,21 @@ struct SparseBackward {
   Tensor gx;
   bool weight = false;
 };
+// support_nnz: the support's nonzero count when the caller knows it (optim::grad_support), else -1.
 SparseBackward sparse_linear_backward(const Tensor& gy, const Tensor& w, const Tensor& x, const Tensor& support,
-                                      const Tensor& acc, bool always = false);
+                                      const Tensor& acc, bool always = false, int64_t support_nnz = -1);
 Tensor sparse_linear_input_grad_always(const Tensor& gy, const Tensor& w);
+
+// A promise that no weight is written while it lives (evaluation passes hold one): the forward then
+// counts a weight's nonzeros and gathers its values once per scope and thread instead of on every call.
+// Nested scopes share the outermost one's. Writing a weight inside a scope gives stale products.
+class FrozenWeights {
+ public:
+  FrozenWeights();
+  ~FrozenWeights();
+  FrozenWeights(const FrozenWeights&) = delete;
+  FrozenWeights& operator=(const FrozenWeights&) = delete;
+};
 
 // Tests: run the portable C++ loops instead of the AVX2 ones (the results agree to float rounding).
 void force_portable_sparse_kernels(bool on);

@@ -95,9 +95,10 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
                        // come from the nonzero entries (engine/cpu/sparse_linear_cpu.h); the rest dense.
                        cpu::SparseBackward sparse;
                        if (gy.device().is_cpu()) {
-                         const Tensor support = acc.defined() ? optim::grad_support(wleaf) : Tensor();
+                         int64_t support_nnz = -1;
+                         const Tensor support = acc.defined() ? optim::grad_support(wleaf, &support_nnz) : Tensor();
                          sparse = cpu::sparse_linear_backward(gy, needs[0] ? wd : Tensor(), xd, support,
-                                                              support.defined() ? acc : Tensor());
+                                                              support.defined() ? acc : Tensor(), false, support_nnz);
                          if (sparse.gx.defined()) g[0] = sparse.gx;
                        }
                        if (needs[0] && !sparse.gx.defined()) g[0] = gemm_new(false, false, gy, wd);  // [N,O] @ [O,I]

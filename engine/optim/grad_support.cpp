@@ -19,6 +19,7 @@ struct Entry {
   std::weak_ptr<Storage> storage;
   size_t offset = 0;
   Tensor support;
+  int64_t nnz = -1;   // support's nonzeros (CPU), counted at registration
 };
 
 struct Registry {
@@ -39,9 +40,15 @@ void set_grad_support(const Tensor& param, const Tensor& support) {
             "gradient support " << (support.defined() ? support.str() : std::string("undefined")) << " for parameter "
                                 << param.str());
   const std::shared_ptr<TensorImpl>& impl = param.impl_ptr();
+  int64_t nnz = -1;
+  if (support.device().is_cpu()) {
+    const float* p = support.data<float>();
+    nnz = 0;
+    for (int64_t i = 0; i < support.numel(); ++i) nnz += p[i] != 0.f;
+  }
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mu);
-  r.supports[impl.get()] = Entry{impl, impl->storage, impl->offset, support};
+  r.supports[impl.get()] = Entry{impl, impl->storage, impl->offset, support, nnz};
 }
 
 void clear_grad_support(const Tensor& param) {
@@ -50,7 +57,8 @@ void clear_grad_support(const Tensor& param) {
   r.supports.erase(param.impl_ptr().get());
 }
 
-Tensor grad_support(const Tensor& param) {
+Tensor grad_support(const Tensor& param, int64_t* nnz) {
+  if (nnz != nullptr) *nnz = -1;
   if (!param.defined()) return Tensor();
   const std::shared_ptr<TensorImpl>& impl = param.impl_ptr();
   Registry& r = registry();
@@ -62,6 +70,7 @@ Tensor grad_support(const Tensor& param) {
     r.supports.erase(it);   // a stale registration (another tensor at a reused address, or a moved arena)
     return Tensor();
   }
+  if (nnz != nullptr) *nnz = e.nnz;
   return e.support;
 }
 

@@ -18,10 +18,12 @@
 namespace sdd::optim {
 
 // support: f32 with param's numel, on param's device (1 = read, 0 = never read); a view that must stay
-// alive while registered (the optimizer's mask arena).
+// alive, with its values unchanged, while registered (the optimizer's mask arena: Optimizer::set_mask
+// registers it again after a change). Its nonzeros are counted once here (CPU supports).
 void set_grad_support(const Tensor& param, const Tensor& support);
 void clear_grad_support(const Tensor& param);
-// The registered support of param, or an undefined tensor (every entry is read).
-Tensor grad_support(const Tensor& param);
+// The registered support of param, or an undefined tensor (every entry is read). nnz, when given:
+// the support's nonzero count taken at registration (-1 when unknown: no support, or not on the CPU).
+Tensor grad_support(const Tensor& param, int64_t* nnz = nullptr);
 
 }  // namespace sdd::optim

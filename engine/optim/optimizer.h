@@ -34,6 +34,7 @@ class Optimizer {
   // mask / reset: f32 [total] on the arena's device, or undefined (no mask / pruned -> 0). An optimizer
   // that keeps no per-element state registers the mask slices as its parameters' gradient supports
   // (engine/optim/grad_support.h): gradients of pruned weights are then not computed where that pays.
+  // The mask's values must not change while it is set: after writing them, call set_mask again.
   void set_mask(const Tensor& mask, const Tensor& reset = Tensor());
   const Tensor& mask() const { return mask_; }
   const Tensor& reset() const { return reset_; }

@@ -7,6 +7,7 @@
 
 #include "engine/autograd/autograd.h"
 #include "engine/cpu/parallel_cpu.h"
+#include "engine/cpu/sparse_linear_cpu.h"
 #include "engine/errors.h"
 #include "engine/ops.h"
 
@@ -58,6 +59,9 @@ EvalResult evaluate(nn::Module& model, const PhaseData& data, bool train_split, 
   const auto t0 = std::chrono::steady_clock::now();
   model.eval();
   NoGradGuard no_grad;
+  // No weight changes during the pass: pruned layers' nonzeros are counted and gathered once per
+  // thread instead of once per batch (engine/cpu/sparse_linear_cpu.h).
+  const cpu::FrozenWeights frozen;
   const std::vector<int64_t> order = train_split ? data.train_order(epoch) : std::vector<int64_t>();
   const int64_t batches = train_split ? data.ipe() : data.test_batches();
   auto batch = [&](int64_t i) { return train_split ? data.train_batch(order, i, epoch, /*salt=*/1) : data.test_batch(i); };
