@@ -207,6 +207,13 @@ Workspace& workspace() {
   return ws;
 }
 
+// v holds at least n floats. Buffers only grow: layers of different widths take turns with the same
+// buffers, and shrinking then growing again would zero-fill them on every call.
+float* at_least(std::vector<float>& v, int64_t n) {
+  if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
+  return v.data();
+}
+
 void build_pattern(Pattern& p, const float* w, int64_t O, int64_t I, int64_t nnz) {
   p.weight = w;
   p.O = O;
@@ -401,9 +408,8 @@ float* input_slot(const Tensor& x, bool* found) {
   slot->offset = impl->offset;
   slot->R = R;
   slot->C = C;
-  slot->data.resize(static_cast<size_t>(R * C));
   slot->last_use = ws.clock;
-  return slot->data.data();
+  return at_least(slot->data, R * C);
 }
 
 // x's blocked transpose (made now when refresh or not kept yet).
@@ -445,8 +451,7 @@ void run(const Tensor& x, const Tensor& w, const Tensor& out, int64_t nnz) {
   Workspace& ws = workspace();
   bool found = false;
   float* xT = input_slot(x, &found);   // x's blocked transpose, made block by block below
-  ws.yT.resize(static_cast<size_t>(O * N));
-  compressed_product(c, x.data<float>(), xT, I, ws.yT.data(), y, O, N, nnz);
+  compressed_product(c, x.data<float>(), xT, I, at_least(ws.yT, O * N), y, O, N, nnz);
 }
 
 int64_t count_nonzero(const Tensor& w) { return count_nonzero(w.data<float>(), w.numel()); }
@@ -606,8 +611,7 @@ void run_input_grad(float* gT, const Tensor& w, const Tensor& gx, int64_t nnz) {
   Pattern& p = compressed(w.data<float>(), O, I, nnz, /*exact=*/false);
   const Csr& c = by_columns(p);
   Workspace& ws = workspace();
-  ws.yT.resize(static_cast<size_t>(I * N));
-  compressed_product(c, nullptr, gT, O, ws.yT.data(), gx.data<float>(), I, N, nnz);
+  compressed_product(c, nullptr, gT, O, at_least(ws.yT, I * N), gx.data<float>(), I, N, nnz);
 }
 
 }  // namespace
@@ -650,15 +654,15 @@ SparseBackward sparse_linear_backward(const Tensor& gy, const Tensor& w, const T
   // One transpose of gy serves both products.
   Workspace& ws = workspace();
   const int64_t N = gy.size(0), O = gy.size(1);
-  ws.gT.resize(static_cast<size_t>(O * N));
-  transpose_blocks(gy.data<float>(), ws.gT.data(), N, O);   // blocked [O][nb]
+  float* gT = at_least(ws.gT, O * N);
+  transpose_blocks(gy.data<float>(), gT, N, O);   // blocked [O][nb]
   if (s_nnz >= 0) {
-    run_weight_grad(ws.gT.data(), x, support, acc, s_nnz);
+    run_weight_grad(gT, x, support, acc, s_nnz);
     done.weight = true;
   }
   if (w_nnz >= 0) {
     done.gx = Tensor::empty({N, w.size(1)}, DType::f32);
-    run_input_grad(ws.gT.data(), w, done.gx, w_nnz);
+    run_input_grad(gT, w, done.gx, w_nnz);
   }
   return done;
 }
