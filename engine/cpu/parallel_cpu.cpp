@@ -145,10 +145,13 @@ class Pool {
     return false;
   }
 
+  // Parts are claimed from the last one down: the submitter, first to claim, takes the last part,
+  // which part_range makes the largest, and a helper that joins later takes a smaller one.
   void work() {
     for (;;) {
-      const int64_t p = next_.fetch_add(1, std::memory_order_acq_rel);
-      if (p >= parts_) return;
+      const int64_t claimed = next_.fetch_add(1, std::memory_order_acq_rel);
+      if (claimed >= parts_) return;
+      const int64_t p = parts_ - 1 - claimed;
       try {
         as_part([&] { (*body_)(p); });
       } catch (...) {
