@@ -154,6 +154,102 @@ TEST_CASE("cpu pool: a background task runs exactly once, errors reach wait(), j
   }
 }
 
+TEST_CASE("cpu pool: idle parts run once each, by idle helpers, and never hold up jobs or tasks", "[cpu]") {
+  for (const int threads : {1, 2, 3}) {
+    Threads t(threads);
+    INFO("threads " << threads);
+    // finish(): every part exactly once, nested run_parts inside work, everything done when it returns.
+    for (int rep = 0; rep < 100; ++rep) {
+      std::vector<std::atomic<int>> runs(37);
+      std::atomic<int> inner{0};
+      cpu::IdleParts parts(37, [&](int64_t p) {
+        runs[static_cast<size_t>(p)]++;
+        cpu::run_parts(3, [&](int64_t) { inner++; });
+      });
+      if (rep % 2 == 0) cpu::run_parts(5, [](int64_t) {});
+      parts.finish();
+      parts.finish();   // a second finish is a no-op
+      for (const auto& r : runs) REQUIRE(r.load() == 1);
+      REQUIRE(inner.load() == 37 * 3);
+    }
+    // The first exception comes back from finish(), after every part has run.
+    {
+      std::atomic<int> ran{0};
+      cpu::IdleParts bad(10, [&](int64_t p) {
+        ran++;
+        if (p == 4) throw std::runtime_error("part 4 failed");
+      });
+      REQUIRE_THROWS_WITH(bad.finish(), "part 4 failed");
+      REQUIRE(ran.load() == 10);
+    }
+    // Without finish(), the destructor skips what nobody started and returns only once no part runs.
+    {
+      std::atomic<int> ran{0}, after{0};
+      std::atomic<bool> gone{false};
+      {
+        cpu::IdleParts lazy(1000, [&](int64_t) {
+          if (gone.load()) after++;
+          std::this_thread::sleep_for(std::chrono::microseconds(50));
+          ran++;
+        });
+      }
+      gone = true;
+      const int at_end = ran.load();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      REQUIRE(after.load() == 0);
+      REQUIRE(ran.load() == at_end);
+      REQUIRE(at_end < 1000);
+    }
+    // Two sets at once: the second finds the slot taken and runs in its own finish().
+    std::atomic<int> both{0};
+    {
+      cpu::IdleParts a(5, [&](int64_t) { both++; }), b(5, [&](int64_t) { both++; });
+      b.finish();
+      a.finish();
+    }
+    REQUIRE(both.load() == 10);
+  }
+  Threads t(2);
+  // The idle helper computes the parts while the caller does something else.
+  {
+    const auto caller = std::this_thread::get_id();
+    std::atomic<int> by_helper{0};
+    cpu::IdleParts parts(8, [&](int64_t) {
+      if (std::this_thread::get_id() != caller) by_helper++;
+    });
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (by_helper.load() < 8 && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+    REQUIRE(by_helper.load() == 8);
+    parts.finish();
+  }
+  // A helper inside a long idle part holds up neither a job nor a background task: the part ends only
+  // once both have, which would never happen if either waited for that helper.
+  for (int rep = 0; rep < 20; ++rep) {
+    std::atomic<bool> in_part{false}, release{false}, saw_release{false};
+    cpu::IdleParts slow(1, [&](int64_t) {
+      in_part = true;
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (!release.load() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+      saw_release = release.load();
+    });
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!in_part.load() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+    REQUIRE(in_part.load());   // the idle helper took the part
+    std::atomic<int> parts_run{0};
+    cpu::run_parts(8, [&](int64_t) { parts_run++; });
+    int task_ran = 0;
+    {
+      cpu::BackgroundTask task([&] { task_ran = 1; });
+      task.wait();
+    }
+    release = true;
+    slow.finish();
+    REQUIRE(parts_run.load() == 8);
+    REQUIRE(task_ran == 1);
+    REQUIRE(saw_release.load());
+  }
+}
+
 TEST_CASE("cpu pool: part ranges cover the items once, aligned, and product parts depend on size only", "[cpu]") {
   for (const int64_t n : {int64_t{0}, int64_t{1}, int64_t{15}, int64_t{300}, int64_t{784}})
     for (const int64_t parts : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{8}})

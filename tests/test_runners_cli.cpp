@@ -1,7 +1,7 @@
 // tests/test_runners_cli.cpp — the real `sparsedd` binary: exit codes and one-line errors, `-d` with
 // the golden directory name of README 1.1, and THE RESUME TEST: a lottery run killed with SIGKILL in
 // the middle of level 1 and relaunched ends with the same logger files (byte for byte) and the same
-// final weights as an uninterrupted run.
+// final weights as an uninterrupted run (the uninterrupted one with one thread, the killed one with two).
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -22,6 +22,13 @@ using namespace sdd;
 using namespace sdd::test_runners;
 
 namespace {
+
+// Sets an environment variable for a scope (the binary inherits it).
+struct ScopedEnv {
+  std::string name;
+  ScopedEnv(const char* n, const char* v) : name(n) { setenv(n, v, 1); }
+  ~ScopedEnv() { setenv(name.c_str(), "1", 1); }   // scripts/test.sh runs every test with 1
+};
 
 int count_lines(const std::string& s) {
   int n = 0;
@@ -74,7 +81,10 @@ TEST_CASE("runners: a killed lottery run resumes to the uninterrupted result", "
   const std::string ref = fresh_dir("resume_ref"), killed = fresh_dir("resume_killed");
   REQUIRE(run_binary(flags + " --results_root=" + ref) == 0);
 
-  // Launch, wait for the first checkpoint of level 1, SIGKILL.
+  // Launch, wait for the first checkpoint of level 1, SIGKILL. The killed run and its relaunch use two
+  // threads: the evaluations of each epoch then run in the background, logged one epoch later, and the
+  // checkpoint of an epoch start holds the logger without them (the relaunch evaluates that step again).
+  const ScopedEnv two_threads("SPARSEDD_THREADS", "2");
   const std::string cmd = flags + " --results_root=" + killed;
   std::vector<std::string> args = {SDD_SPARSEDD_EXE};
   {
@@ -134,13 +144,6 @@ TEST_CASE("runners: a killed lottery run resumes to the uninterrupted result", "
   std::filesystem::remove_all(ref);
   std::filesystem::remove_all(killed);
 }
-
-// Sets an environment variable for a scope (the binary inherits it).
-struct ScopedEnv {
-  std::string name;
-  ScopedEnv(const char* n, const char* v) : name(n) { setenv(n, v, 1); }
-  ~ScopedEnv() { setenv(name.c_str(), "1", 1); }   // scripts/test.sh runs every test with 1
-};
 
 TEST_CASE("runners: SPARSEDD_THREADS: bad values exit 2, two or three threads give the one-thread run", "[runners]") {
   std::string out, err;

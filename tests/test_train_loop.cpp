@@ -2,10 +2,14 @@
 // callback counts and order, LR values, split runs, data order, evaluation metrics and skipping.
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <map>
+#include <random>
 
 #include "engine/io/atomic_file.h"
 #include "engine/io/safetensors.h"
+#include "engine/autograd/autograd.h"
+#include "engine/cpu/parallel_cpu.h"
 #include "experiments/train/evaluate.h"
 #include "experiments/train/metric_logger.h"
 #include "test_train_fixture.h"
@@ -199,6 +203,78 @@ TEST_CASE("evaluation: float32 sums, clean accuracy against original labels unde
   eval_callback("test", *m, clean_data, Step(5, 12), lg, false, true);
   CHECK(lg.str().rfind("test_loss,5,", 0) == 0);
   CHECK(eval_line("test", Step(5, 12), t).rfind("test\tep 000\tit 005\tloss ", 0) == 0);
+}
+
+TEST_CASE("background evaluation: evaluate()'s results bit for bit while the model changes meanwhile", "[train]") {
+  struct TwoThreads {
+    TwoThreads() { cpu::set_threads(2); }
+    ~TwoThreads() { cpu::set_threads(1); }
+  } two_threads;
+  DataCache cache(dataset_root());
+  Hparams noisy = dataset_bundle();
+  noisy.set("random_labels_fraction", Value::flt(0.2));
+  PhaseData data(cache, noisy, 0, Device::cpu(), 0);
+  auto m = make_mlp(5, "mnist_mlp_300_100");
+  nn::FlatParams fp = nn::flatten_parameters(*m);
+  BackgroundEvaluation bg(*m);
+  std::vector<float> w = fp.params.to_vector<float>();
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  const Tensor x = data.test_batch(0).x;
+  // Dense products, then a pruned network (the sparse kernels, whose counts and gathers of the copy
+  // are kept for the pass while the model's own are not).
+  for (const double keep : {1.0, 0.05}) {
+    INFO("weights kept " << keep);
+    for (const auto& e : fp.entries)
+      if (e.shape.size() == 2)
+        for (int64_t i = 0; i < e.numel; ++i)
+          if (u(gen) >= keep) w[static_cast<size_t>(e.offset + i)] = 0.f;
+    fp.params.copy_(Tensor::from_vector(w, {fp.total}));
+    // The model's outputs for three later weight sets, computed beforehand.
+    const std::vector<float> scales = {-1.f, 0.5f, 3.f};
+    auto set_scaled = [&](float scale) {
+      std::vector<float> v = w;
+      for (float& f : v) f *= scale;
+      fp.params.copy_(Tensor::from_vector(v, {fp.total}));
+    };
+    std::vector<std::vector<float>> expected;
+    for (const float scale : scales) {
+      set_scaled(scale);
+      NoGradGuard ng;
+      expected.push_back((*m)(x).to_vector<float>());
+    }
+    fp.params.copy_(Tensor::from_vector(w, {fp.total}));
+    const Step step(2 * data.ipe(), data.ipe());
+    const EvalResult train = evaluate(*m, data, true, 2), test = evaluate(*m, data, false, 2);
+    bg.queue("train", *m, fp, data, step);
+    bg.queue("test", *m, fp, data, step);
+    bg.start();
+    // Meanwhile the model changes, as training changes it: its own forward sees every change.
+    for (size_t k = 0; k < scales.size(); ++k) {
+      set_scaled(scales[k]);
+      NoGradGuard ng;
+      const std::vector<float> a = (*m)(x).to_vector<float>();
+      REQUIRE(a.size() == expected[k].size());
+      CHECK(std::memcmp(a.data(), expected[k].data(), a.size() * sizeof(float)) == 0);
+    }
+    MetricLogger lg;
+    bg.finish(lg, false, true);
+    CHECK_FALSE(bg.pending());
+    CHECK(lg.str().rfind("train_loss," + std::to_string(step.iteration()) + ",", 0) == 0);   // queue order
+    CHECK(*lg.get("train_loss", step.iteration()) == train.loss);
+    CHECK(*lg.get("train_accuracy", step.iteration()) == train.accuracy);
+    CHECK(*lg.get("train_clean_accuracy", step.iteration()) == train.clean_accuracy);
+    CHECK(*lg.get("train_examples", step.iteration()) == train.examples);
+    CHECK(*lg.get("test_loss", step.iteration()) == test.loss);
+    CHECK(*lg.get("test_accuracy", step.iteration()) == test.accuracy);
+    CHECK(*lg.get("test_examples", step.iteration()) == test.examples);
+    CHECK(train.accuracy != test.accuracy);
+    fp.params.copy_(Tensor::from_vector(w, {fp.total}));
+  }
+  // Passes of a new step must wait until the started ones are finished.
+  bg.queue("test", *m, fp, data, Step(0, data.ipe()));
+  bg.start();
+  CHECK_THROWS(bg.queue("train", *m, fp, data, Step(0, data.ipe())));
 }
 
 TEST_CASE("a phase whose end model and logger exist is skipped", "[train]") {

@@ -10,6 +10,11 @@
 //
 // The background slot holds one task (BackgroundTask): an idle helper claims and runs it; the owner's
 // wait() runs it itself when no helper has claimed it yet, so a task always runs exactly once.
+//
+// The idle slot holds one set of IdleParts: a helper with no job to enter and no task to run claims
+// one part of it at a time from the set's own counter (a job or task that arrives meanwhile comes
+// first once that part ends); the owner's finish() claims what is left next to them, takes the set
+// out of the slot and waits for the parts still running.
 #include "engine/cpu/parallel_cpu.h"
 
 #include <algorithm>
@@ -46,6 +51,36 @@ void as_part(const Fn& fn) {
   t_in_part = true;
   fn();
 }
+
+}  // namespace
+
+struct IdleParts::State {
+  int64_t parts = 0;
+  std::function<void(int64_t)> body;
+  std::atomic<int64_t> next{0};      // parts claimed
+  std::atomic<int64_t> done{0};      // parts run or skipped
+  std::atomic<bool> skip{false};     // the owner gave up: parts claimed from now on are not run
+  std::mutex error_mu;
+  std::exception_ptr error;
+
+  // Claims one part and runs it (or skips it); false when every part is claimed.
+  bool run_one() {
+    const int64_t p = next.fetch_add(1, std::memory_order_acq_rel);
+    if (p >= parts) return false;
+    if (!skip.load(std::memory_order_acquire)) {
+      try {
+        as_part([&] { body(p); });
+      } catch (...) {
+        std::lock_guard<std::mutex> l(error_mu);
+        if (!error) error = std::current_exception();
+      }
+    }
+    done.fetch_add(1, std::memory_order_acq_rel);
+    return true;
+  }
+};
+
+namespace {
 
 class Pool {
  public:
@@ -101,6 +136,25 @@ class Pool {
     bg_state_.store(kPosted, std::memory_order_seq_cst);
     wake_sleepers();
     return true;
+  }
+
+  // ---- the idle-parts slot (one set at a time; false: the slot is taken)
+  bool post_idle(const std::shared_ptr<IdleParts::State>& st) {
+    {
+      std::lock_guard<std::mutex> l(idle_mu_);
+      if (idle_) return false;
+      idle_ = st;
+      idle_news_.store(true, std::memory_order_seq_cst);
+    }
+    wake_sleepers();
+    return true;
+  }
+
+  void clear_idle(const IdleParts::State* st) {
+    std::lock_guard<std::mutex> l(idle_mu_);
+    if (idle_.get() != st) return;
+    idle_.reset();
+    idle_news_.store(false, std::memory_order_seq_cst);
   }
 
   // Waits for the posted task (running it here if nobody claimed it), frees the slot, rethrows.
@@ -163,7 +217,25 @@ class Pool {
 
   bool has_news(uint64_t seen) const {
     return generation_.load(std::memory_order_seq_cst) != seen ||
-           bg_state_.load(std::memory_order_seq_cst) == kPosted || stop_.load(std::memory_order_relaxed);
+           bg_state_.load(std::memory_order_seq_cst) == kPosted || idle_news_.load(std::memory_order_seq_cst) ||
+           stop_.load(std::memory_order_relaxed);
+  }
+
+  // Runs one part of the posted idle set; false (and no more news from it) when it has none left.
+  bool run_idle_part() {
+    std::shared_ptr<IdleParts::State> st;
+    {
+      std::lock_guard<std::mutex> l(idle_mu_);
+      if (!idle_) {
+        idle_news_.store(false, std::memory_order_seq_cst);
+        return false;
+      }
+      st = idle_;
+    }
+    if (st->run_one()) return true;
+    std::lock_guard<std::mutex> l(idle_mu_);
+    if (idle_ == st) idle_news_.store(false, std::memory_order_seq_cst);
+    return false;
   }
 
   // `seen`: the generation when the helper was made (a job published before the thread runs is still
@@ -183,7 +255,10 @@ class Pool {
       if (stop_.load(std::memory_order_relaxed)) return;
       if (try_run_posted()) continue;
       const uint64_t g = generation_.load(std::memory_order_acquire);
-      if (g == seen) continue;   // the news was a task another thread claimed first
+      if (g == seen) {   // no new job: an idle part, if any (the news may have been a task another thread claimed)
+        run_idle_part();
+        continue;
+      }
       seen = g;
       if (!try_enter()) continue;   // that job is over (or closed before this helper got to it)
       work();
@@ -223,6 +298,10 @@ class Pool {
   std::mutex error_mu_;
   std::exception_ptr error_;
 
+  std::mutex idle_mu_;
+  std::shared_ptr<IdleParts::State> idle_;   // guarded by idle_mu_
+  std::atomic<bool> idle_news_{false};       // idle_ may hold unclaimed parts
+
   std::atomic<int> bg_state_{kIdle};
   std::function<void()> bg_fn_;
   std::exception_ptr bg_error_;
@@ -258,6 +337,33 @@ BackgroundTask::~BackgroundTask() {
   } catch (...) {   // an unwaited task's error has nobody to go to (its owner is unwinding already)
   }
 }
+
+IdleParts::IdleParts(int64_t parts, std::function<void(int64_t)> body) : state_(std::make_shared<State>()) {
+  state_->parts = std::max<int64_t>(0, parts);
+  state_->body = std::move(body);
+  if (state_->parts > 0 && threads() > 1) posted_ = Pool::get().post_idle(state_);
+}
+
+// Claims what is left (running it, or skipping it when !run_rest) next to the helpers still taking
+// parts, then frees the slot and waits for the parts other threads are running.
+void IdleParts::end(bool run_rest) {
+  if (ended_) return;
+  ended_ = true;
+  if (!run_rest) state_->skip.store(true, std::memory_order_release);
+  while (state_->run_one()) {
+  }
+  if (posted_) Pool::get().clear_idle(state_.get());
+  while (state_->done.load(std::memory_order_acquire) != state_->parts) SDD_CPU_RELAX();
+}
+
+void IdleParts::finish() {
+  end(/*run_rest=*/true);
+  std::exception_ptr e;
+  std::swap(e, state_->error);
+  if (e) std::rethrow_exception(e);
+}
+
+IdleParts::~IdleParts() { end(/*run_rest=*/false); }
 
 int64_t product_parts(int64_t macs) {
   if (macs < (int64_t{1} << 20)) return 1;

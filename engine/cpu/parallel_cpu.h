@@ -13,6 +13,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 namespace sdd::cpu {
 
@@ -43,6 +44,30 @@ class BackgroundTask {
   std::function<void()> fn_;   // when not posted: run by wait()
   bool posted_ = false;
   bool done_ = false;
+};
+
+// Parts for idle pool threads while the caller goes on (the evaluation passes of an epoch while the
+// next epoch trains): a helper with nothing else to do (no job, no background task) runs them one at
+// a time, always preferring a job or a task that arrives in between. finish() runs the parts nobody
+// has started on the calling thread, waits for the others and rethrows the first exception; the
+// destructor skips the parts nobody has started and waits for the running ones. Every part runs at
+// most once (exactly once when finish() is called), so results do not depend on who ran a part. The
+// pool holds one set at a time: with one thread, or while another set holds the slot, every part
+// runs in finish(). Inside a part, run_parts runs its parts serially.
+class IdleParts {
+ public:
+  struct State;
+  IdleParts(int64_t parts, std::function<void(int64_t)> body);
+  ~IdleParts();
+  IdleParts(const IdleParts&) = delete;
+  IdleParts& operator=(const IdleParts&) = delete;
+  void finish();
+
+ private:
+  void end(bool run_rest);
+  std::shared_ptr<State> state_;
+  bool posted_ = false;
+  bool ended_ = false;
 };
 
 // How many column (or row) blocks a product of this size is split into: a function of the shape only.

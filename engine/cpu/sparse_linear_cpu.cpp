@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -33,14 +34,23 @@ constexpr int64_t kBlock = 64;   // batch rows per accumulator block (8 AVX regi
 
 std::atomic<bool> g_force_portable{false};
 
-// FrozenWeights: the generation of the outermost live scope (0: none), its nesting depth and the
-// last generation handed out.
+// FrozenWeights: the generation of the outermost live scope (0: none), the addresses it covers
+// [begin, end), its nesting depth and the last generation handed out. The range is set before the
+// generation is published and only changes while no scope lives.
 std::atomic<uint64_t> g_frozen_gen{0};
+std::atomic<uintptr_t> g_frozen_begin{0}, g_frozen_end{0};
 std::mutex g_frozen_mutex;
 int g_frozen_depth = 0;
 uint64_t g_frozen_last = 0;
 
-uint64_t frozen_generation() { return g_frozen_gen.load(std::memory_order_acquire); }
+// The generation of the scope that covers the weight at w (0: none).
+uint64_t frozen_generation(const float* w) {
+  const uint64_t gen = g_frozen_gen.load(std::memory_order_acquire);
+  if (gen == 0) return 0;
+  const auto a = reinterpret_cast<uintptr_t>(w);
+  return a >= g_frozen_begin.load(std::memory_order_relaxed) && a < g_frozen_end.load(std::memory_order_relaxed) ? gen
+                                                                                                                 : 0;
+}
 
 // Whether the AVX2+FMA versions run: the CPU has them and tests did not ask for the portable code.
 bool use_avx2() {
@@ -248,7 +258,7 @@ Pattern& compressed(const float* w, int64_t O, int64_t I, int64_t nnz, bool exac
   Pattern* hit = nullptr;
   for (Pattern& p : ws.patterns)
     if (p.weight == w && p.O == O && p.I == I) hit = &p;
-  const uint64_t gen = frozen_generation();
+  const uint64_t gen = frozen_generation(w);
   if (hit != nullptr && gen != 0 && hit->frozen_gen == gen) {   // values gathered in this frozen scope
     hit->last_use = ws.clock;
     return *hit;
@@ -470,7 +480,7 @@ int64_t count_nonzero_upto(const float* p, int64_t n, int64_t limit) {
 // count_nonzero_upto for a layer's weight: inside a FrozenWeights scope, counted once per scope and
 // thread (an evaluation pass runs hundreds of forwards with the same weights).
 int64_t weight_nnz_upto(const float* p, int64_t n, int64_t limit) {
-  const uint64_t gen = frozen_generation();
+  const uint64_t gen = frozen_generation(p);
   if (gen == 0) return count_nonzero_upto(p, n, limit);
   Workspace& ws = workspace();
   Workspace::FrozenCount* slot = nullptr;
@@ -681,9 +691,16 @@ Tensor sparse_linear_input_grad_always(const Tensor& gy, const Tensor& w) {
 
 void force_portable_sparse_kernels(bool on) { g_force_portable.store(on); }
 
-FrozenWeights::FrozenWeights() {
+FrozenWeights::FrozenWeights() : FrozenWeights(nullptr, 0) {}
+
+FrozenWeights::FrozenWeights(const float* begin, int64_t count) {
   std::lock_guard<std::mutex> lock(g_frozen_mutex);
-  if (g_frozen_depth++ == 0) g_frozen_gen.store(++g_frozen_last, std::memory_order_release);
+  if (g_frozen_depth++ != 0) return;
+  const auto b = reinterpret_cast<uintptr_t>(begin);
+  g_frozen_begin.store(begin == nullptr ? 0 : b, std::memory_order_relaxed);
+  g_frozen_end.store(begin == nullptr ? UINTPTR_MAX : b + static_cast<uintptr_t>(count) * sizeof(float),
+                     std::memory_order_relaxed);
+  g_frozen_gen.store(++g_frozen_last, std::memory_order_release);
 }
 
 FrozenWeights::~FrozenWeights() {

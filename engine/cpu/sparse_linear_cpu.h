@@ -54,10 +54,13 @@ Tensor sparse_linear_input_grad_always(const Tensor& gy, const Tensor& w);
 
 // A promise that no weight is written while it lives (evaluation passes hold one): the forward then
 // counts a weight's nonzeros and gathers its values once per scope and thread instead of on every call.
-// Nested scopes share the outermost one's. Writing a weight inside a scope gives stale products.
+// Without arguments it covers every weight; with (begin, count) only the weights inside those floats
+// (a model copy evaluated by other threads while the caller's thread trains the original). Nested
+// scopes share the outermost one's range. Writing a covered weight inside a scope gives stale products.
 class FrozenWeights {
  public:
   FrozenWeights();
+  FrozenWeights(const float* begin, int64_t count);
   ~FrozenWeights();
   FrozenWeights(const FrozenWeights&) = delete;
   FrozenWeights& operator=(const FrozenWeights&) = delete;

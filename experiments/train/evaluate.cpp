@@ -10,6 +10,9 @@
 #include "engine/cpu/sparse_linear_cpu.h"
 #include "engine/errors.h"
 #include "engine/ops.h"
+#include "engine/rng.h"
+#include "experiments/train/checkpoint.h"
+#include "models/registry.h"
 
 namespace sdd::exp {
 
@@ -114,6 +117,94 @@ EvalResult evaluate_replicas(ReplicaSet& replicas, const std::vector<const Phase
     }
   });
   return total.result(t0);
+}
+
+// ---------------------------------------------------------------- BackgroundEvaluation
+
+struct BackgroundEvaluation::Terms {
+  BatchTerms t;
+  double seconds = 0.0;
+};
+
+BackgroundEvaluation::BackgroundEvaluation(const models::Model& model) {
+  SDD_CHECK(model.device().is_cpu(), "BackgroundEvaluation: the model is on " << model.device().str() << ", not the CPU");
+  const RngState saved = capture_rng(global_generator());   // the copy's initialisation draws nothing
+  copy_ = models::create_model(model.name(), model.outputs());
+  restore_rng(global_generator(), saved);
+  copy_->to(model.device());
+  fp_ = nn::flatten_parameters(*copy_);
+  copy_->eval();
+}
+
+BackgroundEvaluation::~BackgroundEvaluation() = default;
+
+void BackgroundEvaluation::queue(const std::string& name, const models::Model& model, const nn::FlatParams& fp,
+                                 const PhaseData& data, const Step& step) {
+  SDD_CHECK(!started_, "BackgroundEvaluation: finish the passes at " << (passes_.empty() ? step : passes_.front().step).str()
+                                                                     << " before queueing more");
+  SDD_CHECK(passes_.empty() || (passes_.front().step == step && data_ == &data),
+            "BackgroundEvaluation: one step and one dataset at a time");
+  if (passes_.empty()) {   // the weights and buffers at this step
+    SDD_CHECK(fp.total == fp_.total && fp.entries.size() == fp_.entries.size(),
+              "BackgroundEvaluation: the model's arena (" << fp.total << " floats) does not match its copy's ("
+                                                          << fp_.total << ")");
+    fp_.params.copy_(fp.params);
+    const nn::NamedTensors from = model.named_buffers(), to = copy_->named_buffers();
+    SDD_CHECK(from.size() == to.size(), "BackgroundEvaluation: " << from.size() << " buffers, the copy has " << to.size());
+    for (size_t i = 0; i < from.size(); ++i) Tensor(to[i].second).copy_(from[i].second);
+    data_ = &data;
+  }
+  Pass p;
+  p.name = name;
+  p.step = step;
+  p.train = name == "train";
+  if (p.train) p.order = data.train_order(step.ep());
+  p.first = passes_.empty() ? 0 : passes_.back().first + passes_.back().batches;
+  p.batches = p.train ? data.ipe() : data.test_batches();
+  passes_.push_back(std::move(p));
+}
+
+void BackgroundEvaluation::start() {
+  if (passes_.empty() || started_) return;
+  started_ = true;
+  const int64_t total = passes_.back().first + passes_.back().batches;
+  terms_.assign(static_cast<size_t>(total), Terms{});
+  frozen_ = std::make_unique<cpu::FrozenWeights>(fp_.params.data<float>(), fp_.total);
+  parts_ = std::make_unique<cpu::IdleParts>(total, [this](int64_t k) {
+    size_t pi = 0;
+    while (k >= passes_[pi].first + passes_[pi].batches) ++pi;
+    const Pass& p = passes_[pi];
+    const int64_t i = k - p.first;
+    const auto t0 = std::chrono::steady_clock::now();
+    NoGradGuard no_grad;   // grad mode is per thread
+    const PhaseBatch b = p.train ? data_->train_batch(p.order, i, p.step.ep(), /*salt=*/1) : data_->test_batch(i);
+    Terms& out = terms_[static_cast<size_t>(k)];
+    out.t = batch_terms(*copy_, b);
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  });
+}
+
+void BackgroundEvaluation::finish(MetricLogger& logger, bool verbose, bool log_clean_accuracy) {
+  if (passes_.empty()) return;
+  start();
+  parts_->finish();
+  parts_.reset();
+  frozen_.reset();
+  std::vector<Pass> passes;
+  passes.swap(passes_);
+  started_ = false;
+  for (const Pass& p : passes) {
+    EvalSums sums;
+    double seconds = 0.0;
+    for (int64_t i = 0; i < p.batches; ++i) {
+      const Terms& t = terms_[static_cast<size_t>(p.first + i)];
+      sums.add(t.t);
+      seconds += t.seconds;
+    }
+    EvalResult r = sums.result(std::chrono::steady_clock::now());
+    r.seconds = seconds;
+    log_eval(p.name, p.step, r, logger, verbose, log_clean_accuracy);
+  }
 }
 
 std::string eval_line(const std::string& name, const Step& step, const EvalResult& r) {

@@ -8,14 +8,18 @@
 // for the training set also train_clean_accuracy (accuracy against the original labels; our addition).
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/cpu/parallel_cpu.h"
+#include "engine/cpu/sparse_linear_cpu.h"
 #include "engine/nn/module.h"
 #include "experiments/step.h"
 #include "experiments/train/data_source.h"
 #include "experiments/train/metric_logger.h"
 #include "experiments/train/replicas.h"
+#include "models/model.h"
 
 namespace sdd::exp {
 
@@ -51,5 +55,51 @@ EvalResult eval_callback(const std::string& name, nn::Module& model, const Phase
 
 // The verbose line, without a newline.
 std::string eval_line(const std::string& name, const Step& step, const EvalResult& r);
+
+// The evaluation passes of a step computed while training goes on: a copy of the model takes the
+// weights and buffers the model has at the step, and idle CPU pool threads evaluate its batches
+// (cpu::IdleParts) while the caller trains the next epoch; the caller's thread computes what is left
+// when it asks for the results. The batches, and the order in which their terms are added, are
+// those of evaluate(), so the results are the same bit for bit. Evaluated batches hold the copy's
+// weights frozen (cpu::FrozenWeights over the copy's arena only: the model itself is being trained).
+// For a CPU model with more than one pool thread (otherwise there is nobody to compute in the
+// background). The model's architecture must not change while this lives.
+class BackgroundEvaluation {
+ public:
+  explicit BackgroundEvaluation(const models::Model& model);
+  ~BackgroundEvaluation();   // skips passes not computed yet
+  BackgroundEvaluation(const BackgroundEvaluation&) = delete;
+  BackgroundEvaluation& operator=(const BackgroundEvaluation&) = delete;
+
+  // Queues pass `name` ("train": the training set through the training loader, else the test set)
+  // at `step`; the first pass queued after start() copies the weights of `model` (arena `fp`), the
+  // ones after it at the same step share the copy. Passes of an earlier step must be finished first.
+  void queue(const std::string& name, const models::Model& model, const nn::FlatParams& fp, const PhaseData& data,
+             const Step& step);
+  // Hands the queued passes to the idle threads (nothing when none is queued).
+  void start();
+  bool pending() const { return !passes_.empty(); }
+  // Waits for the started passes (computing on this thread what nobody has started), then logs each
+  // in queue order as log_eval does. The time printed is the sum of its batches' times.
+  void finish(MetricLogger& logger, bool verbose, bool log_clean_accuracy);
+
+ private:
+  struct Pass {
+    std::string name;
+    Step step;
+    bool train = false;
+    std::vector<int64_t> order;   // training set: the epoch's order
+    int64_t first = 0, batches = 0;
+  };
+  struct Terms;
+  models::ModelPtr copy_;
+  nn::FlatParams fp_;
+  const PhaseData* data_ = nullptr;
+  std::vector<Pass> passes_;
+  bool started_ = false;
+  std::vector<Terms> terms_;
+  std::unique_ptr<cpu::FrozenWeights> frozen_;
+  std::unique_ptr<cpu::IdleParts> parts_;   // last: destroyed (and waited for) first
+};
 
 }  // namespace sdd::exp

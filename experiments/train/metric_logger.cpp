@@ -28,6 +28,14 @@ std::optional<double> MetricLogger::get(const std::string& name, int64_t iterati
   return std::nullopt;
 }
 
+std::optional<double> MetricLogger::latest(const std::string& name) const {
+  const MetricRecord* best = nullptr;
+  for (const MetricRecord& r : records_)
+    if (r.name == name && (best == nullptr || r.iteration > best->iteration)) best = &r;
+  if (best == nullptr) return std::nullopt;
+  return best->value;
+}
+
 std::string MetricLogger::str() const {
   std::string out;
   for (size_t i = 0; i < records_.size(); ++i) {

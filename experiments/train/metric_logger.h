@@ -21,6 +21,8 @@ class MetricLogger {
   // Inserts (name, iteration, value) at the end, or overwrites the value of an existing record.
   void add(const std::string& name, int64_t iteration, double value);
   std::optional<double> get(const std::string& name, int64_t iteration) const;
+  // The value of `name` at its highest iteration (none when it has no record).
+  std::optional<double> latest(const std::string& name) const;
   const std::vector<MetricRecord>& records() const { return records_; }
   bool empty() const { return records_.empty(); }
   void clear() { records_.clear(); }

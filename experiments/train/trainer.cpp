@@ -313,8 +313,21 @@ PhaseResult train_phase(TrainTarget& target, const PhaseOptions& opt, RunContext
   const auto phase_t0 = std::chrono::steady_clock::now();
   auto at = [](const Step& x) { return [x](const Step& s) { return s == x; }; };
   auto every_epoch = [](const Step& s) { return s.it() == 0; };
+  // On a CPU with several pool threads the evaluations of a step other than the end run in the
+  // background on a copy of the model while the next epoch trains (evaluate.h); they are logged when
+  // the next callback fires, before anything reads the logger (the checkpoint, the progress line, the
+  // end of the phase). A resume at an epoch start evaluates it again, as without this. Not with the
+  // convergence stop, which reads the train loss as soon as it is logged.
+  std::unique_ptr<BackgroundEvaluation> background;
+  if (!parallel && pcomm == nullptr && !convergence_stop && data.device().is_cpu() && cpu::threads() > 1)
+    background = std::make_unique<BackgroundEvaluation>(model);
   auto eval = [&](const std::string& name) {
     return [&, name](const Step& s) {
+      if (background && s != E) {
+        background->queue(name, model, fp, data, s);
+        return;
+      }
+      if (background) background->finish(logger, verbose, log_clean);
       if (!parallel) {
         eval_callback(name, model, data, s, logger, verbose, log_clean);
         return;
@@ -390,15 +403,17 @@ PhaseResult train_phase(TrainTarget& target, const PhaseOptions& opt, RunContext
       if (e == cur.ep() && i < cur.it()) continue;
       const Step step = Step::from_epoch(e, i, ipe);
       if (opt.on_step) opt.on_step(step);
+      bool first_callback = true;
       for (const auto& cb : cbs)
         if (cb.when(step)) {
+          if (first_callback && background) background->finish(logger, verbose, log_clean);   // earlier evaluations
+          first_callback = false;
           if (opt.on_callback) opt.on_callback(cb.name, step);
           cb.run(step);
         }
+      if (background) background->start();   // this step's evaluations, while the next steps train
       if (i == 0) {  // images trained since the previous epoch start
-        if (progress)
-          progress->epoch(step.iteration(), images, logger.get("train_accuracy", step.iteration()),
-                          logger.get("test_accuracy", step.iteration()));
+        if (progress) progress->epoch(step.iteration(), images, logger.latest("train_accuracy"), logger.latest("test_accuracy"));
         images = 0;
       }
 
