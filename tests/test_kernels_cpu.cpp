@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/cpu/cpu_backend.h"
+#include "kernels/augment_ops.h"
 #include "engine/rng.h"
 #include "engine/tensor.h"
 #include "experiments/data/augment.h"
@@ -193,6 +194,28 @@ TEST_CASE("cpu candidate_kth_value reports too few candidates", "[pruning]") {
   pruning::Mask cur;
   cur.set("a", m);
   CHECK_THROWS_AS(pruning::apply_global_threshold(cur, {{"a", {3.0, 1.0, 2.0, 5.0}}}, 0.75), UserError);
+}
+
+TEST_CASE("cpu crop_flip_batch: plain single-channel images equal normalize_u8 for every byte value", "[augment]") {
+  // Three 19x17 images (323 pixels: vector blocks and a tail) holding every value 0..255, in a shuffled
+  // batch; the plain path computes them eight at a time.
+  const int64_t n = 3, h = 19, w = 17;
+  std::vector<uint8_t> px(static_cast<size_t>(n * h * w));
+  for (size_t i = 0; i < px.size(); ++i) px[i] = static_cast<uint8_t>((i * 7 + i / 256) % 256);
+  const Tensor images = Tensor::from_vector(px, {n, h, w, 1});
+  const std::vector<int64_t> idx = {2, 0, 1, 2};
+  const Tensor indices = Tensor::from_vector(idx, {4});
+  for (const auto& [mean, stdv] : std::vector<std::pair<float, float>>{{0.2860f, 0.3530f}, {0.1307f, 0.3081f}, {0.5f, 1.0f}}) {
+    Tensor out = Tensor::empty({4, 1, h, w});
+    cpu::crop_flip_batch(images, indices, out, 4, false, 0, 0, {mean}, {stdv});
+    const std::vector<float> got = out.to_vector<float>();
+    for (size_t b = 0; b < idx.size(); ++b)
+      for (int64_t i = 0; i < h * w; ++i) {
+        const float want = kern::normalize_u8(px[static_cast<size_t>(idx[b] * h * w + i)], mean, stdv);
+        const float g = got[b * static_cast<size_t>(h * w) + static_cast<size_t>(i)];
+        REQUIRE(std::memcmp(&g, &want, sizeof(float)) == 0);
+      }
+  }
 }
 
 TEST_CASE("cpu crop_flip_batch is bit-equal to make_batch", "[augment]") {

@@ -435,7 +435,10 @@ const float* transposed_input(const Tensor& x, bool refresh) {
 // `rows` rows). With in_src, each block of in is first made from in_src [N][in_rows]; with out_dst,
 // each block of out is then transposed into out_dst [N][rows]: a block's three steps run on one
 // thread, its data staying in that core's cache. The blocks are independent: spread over the CPU pool
-// when there is enough work (a million multiply-adds; less is faster on one core).
+// when there is enough work (about a million multiply-adds, a transposed float counting as
+// kTransposeWork of them; less is faster on one core).
+constexpr int64_t kTransposeWork = 4;
+
 void compressed_product(const Csr& c, const float* in_src, float* in, int64_t in_rows, float* out, float* out_dst,
                         int64_t rows, int64_t N, int64_t nnz) {
   const BlockFn block = pick_block_fn();
@@ -446,7 +449,8 @@ void compressed_product(const Csr& c, const float* in_src, float* in, int64_t in
     block(c.row_begin.data(), c.col.data(), c.val.data(), in + n0 * in_rows, out + n0 * rows, rows, nb);
     if (out_dst != nullptr) transpose(out + n0 * rows, out_dst + n0 * rows, rows, nb);
   };
-  if (nnz * N < (1 << 20)) {
+  const int64_t transposed = N * ((in_src != nullptr ? in_rows : 0) + (out_dst != nullptr ? rows : 0));
+  if (nnz * N + kTransposeWork * transposed < (1 << 20)) {
     for (int64_t b = 0; b < blocks; ++b) one_block(b);
   } else {
     run_parts(blocks, one_block);
@@ -600,8 +604,8 @@ void run_weight_grad(const float* gT, const Tensor& x, const Tensor& support, co
   const DotRowFn dot_rows = pick_dot_rows_fn();
   float* pa = acc.data<float>();
   // Rows are independent: two ranges holding about half the entries each, over the CPU pool from
-  // a million multiply-adds.
-  const int64_t parts = nnz * N < (1 << 20) ? 1 : 2;
+  // a quarter of a million multiply-adds.
+  const int64_t parts = nnz * N < (1 << 18) ? 1 : 2;
   const int64_t* rb = c.row_begin.data();
   const int64_t mid = std::upper_bound(rb, rb + O, nnz / 2) - rb;
   run_parts(parts, [&](int64_t p) {
