@@ -72,8 +72,9 @@ class BackgroundEvaluation {
   BackgroundEvaluation& operator=(const BackgroundEvaluation&) = delete;
 
   // Queues pass `name` ("train": the training set through the training loader, else the test set)
-  // at `step`; the first pass queued after start() copies the weights of `model` (arena `fp`), the
-  // ones after it at the same step share the copy. Passes of an earlier step must be finished first.
+  // at `step`; the first pass queued while none is pending copies the weights of `model` (arena
+  // `fp`) and its buffers, the next ones at the same step share the copy. Passes already started must
+  // be finished first.
   void queue(const std::string& name, const models::Model& model, const nn::FlatParams& fp, const PhaseData& data,
              const Step& step);
   // Hands the queued passes to the idle threads (nothing when none is queued).
