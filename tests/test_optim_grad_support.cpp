@@ -6,6 +6,7 @@
 #include <cmath>
 #include <memory>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "engine/nn/layers.h"
@@ -34,6 +35,18 @@ Tensor random_mask(const nn::FlatParams& fp, double density, uint32_t seed) {
     if (e.shape.size() == 2)
       for (int64_t i = 0; i < e.numel; ++i) m[static_cast<size_t>(e.offset + i)] = u(gen) < density ? 1.f : 0.f;
   return Tensor::from_vector(m, {fp.total});
+}
+
+// 64 examples of 40 normal features, labels 0..4.
+std::pair<Tensor, Tensor> random_batch(uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  std::uniform_int_distribution<int64_t> lab(0, 4);
+  std::vector<float> xv(64 * 40);
+  for (float& v : xv) v = nd(gen);
+  std::vector<int64_t> yv(64);
+  for (int64_t& v : yv) v = lab(gen);
+  return {Tensor::from_vector(xv, {64, 40}), Tensor::from_vector(yv, {64})};
 }
 
 }  // namespace
@@ -94,14 +107,7 @@ TEST_CASE("grad support: a registration for a re-flattened parameter is stale", 
 }
 
 TEST_CASE("grad support: masked momentum-free training with sparse weight gradients equals full gradients", "[optim]") {
-  std::mt19937 gen(9);
-  std::normal_distribution<float> nd(0.f, 1.f);
-  std::uniform_int_distribution<int64_t> lab(0, 4);
-  std::vector<float> xv(64 * 40);
-  for (float& v : xv) v = nd(gen);
-  std::vector<int64_t> yv(64);
-  for (int64_t& v : yv) v = lab(gen);
-  const Tensor x = Tensor::from_vector(xv, {64, 40}), y = Tensor::from_vector(yv, {64});
+  const auto [x, y] = random_batch(9);
 
   auto train = [&](bool supports) {
     auto net = mlp();
@@ -139,4 +145,39 @@ TEST_CASE("grad support: masked momentum-free training with sparse weight gradie
   const std::vector<float>& wd = dense.first;
   REQUIRE(ws.size() == wd.size());
   for (size_t i = 0; i < ws.size(); ++i) REQUIRE(std::fabs(ws[i] - wd[i]) <= 1e-5f * (1.f + std::fabs(wd[i])));
+}
+
+TEST_CASE("grad support: support-only SGD steps give the arenas of full masked passes, bit for bit", "[optim]") {
+  const auto [x, y] = random_batch(11);
+  for (const bool with_reset : {false, true}) {
+    // First layer 8 % kept (sparse weight gradient: support-only steps), second 40 % (dense weight
+    // gradient, which writes outside the support: full passes), biases all kept.
+    auto train = [&](bool force_full) {
+      auto net = mlp();
+      nn::FlatParams fp = nn::flatten_parameters(*net);
+      optim::Sgd sgd(fp, optim::SgdOptions{0.0, false, 0.01});
+      std::vector<float> m = random_mask(fp, 0.08, 4).to_vector<float>();
+      const std::vector<float> m2 = random_mask(fp, 0.4, 5).to_vector<float>();
+      const nn::FlatEntry& second = fp.entries[2];
+      REQUIRE(second.shape == Shape{5, 30});
+      for (int64_t i = second.offset; i < second.offset + second.numel; ++i) m[static_cast<size_t>(i)] = m2[static_cast<size_t>(i)];
+      const Tensor mask = Tensor::from_vector(m, {fp.total});
+      const Tensor reset = with_reset ? ops::mul(fp.params, Tensor::from_vector(std::vector<float>(m.size(), 0.5f), {fp.total}))
+                                      : Tensor();
+      sgd.set_mask(mask, reset);
+      std::vector<std::vector<float>> seen;
+      for (int step = 0; step < 5; ++step) {
+        ops::cross_entropy(net->forward(x), y).backward();
+        if (force_full) sgd.note_direct_writes();
+        sgd.step_and_zero_grad(step < 3 ? 0.1 : 0.05);
+        seen.push_back(fp.params.to_vector<float>());
+        REQUIRE(fp.grads.to_vector<float>() == std::vector<float>(static_cast<size_t>(fp.total), 0.f));
+      }
+      return std::make_pair(seen, sgd.support_updates());
+    };
+    const auto on_support = train(false), full = train(true);
+    REQUIRE(full.second == 0);
+    REQUIRE(on_support.second == 4);   // the first layer after its first (full) pass; never the second
+    REQUIRE(on_support.first == full.first);
+  }
 }

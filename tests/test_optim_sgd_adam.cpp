@@ -256,6 +256,9 @@ TEST_CASE("step_and_zero_grad equals step then zero_grad, bit for bit, and zeroe
       for (size_t s = 0; s < grads.size(); ++s) {
         set_grads(f1, grads[s]);
         set_grads(f2, grads[s]);
+        // Written straight into the arenas, not by a backward: an optimizer must be told.
+        o1->note_direct_writes();
+        o2->note_direct_writes();
         o1->step(0.1);
         o1->zero_grad();
         o2->step_and_zero_grad(0.1);

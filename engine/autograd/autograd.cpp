@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "engine/ops.h"
+#include "engine/optim/grad_support.h"
 
 namespace sdd::autograd {
 
@@ -39,8 +40,10 @@ void attach(Tensor& out, const char* name, const std::vector<Tensor>& inputs, Ba
 
 namespace {
 
-// Adds g into a leaf's gradient: in place when a buffer exists, otherwise a private copy.
+// Adds g into a leaf's gradient: in place when a buffer exists, otherwise a private copy. Every entry
+// may change, so a registered gradient support learns of a write outside it (optim/grad_support.h).
 void accumulate_leaf(const Tensor& leaf, const Tensor& g) {
+  optim::note_grad_written_outside_support(leaf);
   Tensor existing = leaf.grad();
   if (existing.defined()) {
     SDD_CHECK(existing.numel() == g.numel(), "gradient of " << g.str() << " for leaf " << leaf.str());

@@ -13,6 +13,13 @@ namespace sdd::cpu {
 #include "engine/backend_pruning.inc"  // prune scores, k-th candidate value, mask update
 #include "engine/backend_data.inc"     // on-device batch augmentation
 
+// Momentum-free SGD on the entries idx[0..count) of the flat arenas w, g only (their mask is 1): each
+// entry updated by the masked-SGD functor exactly as masked_sgd updates it, its gradient then 0 when
+// h.zero_grad. Sgd uses it for a sparse mask while every other entry is known to hold its pruned weight
+// and a zero gradient (engine/optim/grad_support.h); h.momentum must be 0.
+void masked_sgd_on_support(const Tensor& w, const Tensor& g, const int32_t* idx, int64_t count,
+                           const kern::SgdHyper& h);
+
 // The binary's thread policy (engine/cpu/threads_cpu.cpp): one OpenMP and one OpenBLAS thread unless
 // OMP_NUM_THREADS / OPENBLAS_NUM_THREADS are set; the backend's own pool (parallel_cpu.h) gets
 // SPARSEDD_THREADS threads, by default one per available CPU. A bad SPARSEDD_THREADS is a UserError.

@@ -98,6 +98,24 @@ void masked_sgd(const Tensor& w, const Tensor& g, const Tensor& buf, const Tenso
   sgd_masked<true, true>(pw, pg, pb, pm, pr, h, begin, end);
 }
 
+void masked_sgd_on_support(const Tensor& w, const Tensor& g, const int32_t* idx, int64_t count,
+                           const kern::SgdHyper& h) {
+  SDD_CHECK(h.momentum == 0.f, "masked_sgd_on_support: momentum " << h.momentum << " keeps state off the support");
+  SDD_CHECK(w.numel() == g.numel(), "masked_sgd_on_support: w " << w.str() << ", g " << g.str());
+  float* pw = w.data<float>();
+  float* pg = g.data<float>();
+  const int64_t n = w.numel();
+  const kern::SgdHyper hh = h;
+  for (int64_t k = 0; k < count; ++k) {
+    const int32_t i = idx[k];
+    SDD_CHECK(i >= 0 && i < n, "masked_sgd_on_support: index " << i << " outside " << w.str());
+    float unused = 0.f;
+    // The support's mask is 1: the functor's kept-weight branch, the same operations as masked_sgd.
+    kern::masked_sgd_element(pw[i], pg[i], unused, 1.f, 0.f, true, false, hh);
+    if (hh.zero_grad) pg[i] = 0.f;
+  }
+}
+
 void adam(const Tensor& w, const Tensor& g, const Tensor& m, const Tensor& v, const Tensor& mask,
           const Tensor& reset, const kern::AdamHyper& h, int64_t begin, int64_t end) {
   check_range(w, begin, end);

@@ -105,6 +105,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
                        if (needs[1] && !sparse.weight) {
                          if (acc.defined()) {
                            SDD_DISPATCH(gy.device(), gemm, true, false, 1.f, gy, xd, 1.f, acc);   // w.grad += gy^T @ x
+                           optim::note_grad_written_outside_support(wleaf);   // every entry, not the support's only
                          } else {
                            g[1] = gemm_new(true, false, gy, xd);  // [N,O]^T @ [N,I]
                          }

@@ -20,11 +20,13 @@ struct Entry {
   size_t offset = 0;
   Tensor support;
   int64_t nnz = -1;   // support's nonzeros (CPU), counted at registration
+  int64_t stamp = 0;  // from Registry::next_stamp: set at registration and at each write outside
 };
 
 struct Registry {
   std::mutex mu;
   std::map<const TensorImpl*, Entry> supports;
+  int64_t next_stamp = 0;
 };
 
 Registry& registry() {
@@ -48,7 +50,7 @@ void set_grad_support(const Tensor& param, const Tensor& support) {
   }
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mu);
-  r.supports[impl.get()] = Entry{impl, impl->storage, impl->offset, support, nnz};
+  r.supports[impl.get()] = Entry{impl, impl->storage, impl->offset, support, nnz, ++r.next_stamp};
 }
 
 void clear_grad_support(const Tensor& param) {
@@ -57,21 +59,45 @@ void clear_grad_support(const Tensor& param) {
   r.supports.erase(param.impl_ptr().get());
 }
 
+namespace {
+// param's live registration, or nullptr; drops a stale one (another tensor at a reused address, or a
+// moved arena). Called with r.mu held.
+Entry* find_entry(Registry& r, const Tensor& param) {
+  if (!param.defined()) return nullptr;
+  const std::shared_ptr<TensorImpl>& impl = param.impl_ptr();
+  const auto it = r.supports.find(impl.get());
+  if (it == r.supports.end()) return nullptr;
+  Entry& e = it->second;
+  if (e.param.lock() != impl || e.storage.lock() != impl->storage || e.offset != impl->offset) {
+    r.supports.erase(it);
+    return nullptr;
+  }
+  return &e;
+}
+}  // namespace
+
 Tensor grad_support(const Tensor& param, int64_t* nnz) {
   if (nnz != nullptr) *nnz = -1;
-  if (!param.defined()) return Tensor();
-  const std::shared_ptr<TensorImpl>& impl = param.impl_ptr();
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mu);
-  const auto it = r.supports.find(impl.get());
-  if (it == r.supports.end()) return Tensor();
-  const Entry& e = it->second;
-  if (e.param.lock() != impl || e.storage.lock() != impl->storage || e.offset != impl->offset) {
-    r.supports.erase(it);   // a stale registration (another tensor at a reused address, or a moved arena)
-    return Tensor();
-  }
-  if (nnz != nullptr) *nnz = e.nnz;
-  return e.support;
+  const Entry* e = find_entry(r, param);
+  if (e == nullptr) return Tensor();
+  if (nnz != nullptr) *nnz = e->nnz;
+  return e->support;
+}
+
+void note_grad_written_outside_support(const Tensor& param) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  if (r.supports.empty()) return;
+  if (Entry* e = find_entry(r, param)) e->stamp = ++r.next_stamp;
+}
+
+int64_t grad_support_stamp(const Tensor& param) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  const Entry* e = find_entry(r, param);
+  return e == nullptr ? -1 : e->stamp;
 }
 
 }  // namespace sdd::optim

@@ -26,4 +26,13 @@ void clear_grad_support(const Tensor& param);
 // the support's nonzero count taken at registration (-1 when unknown: no support, or not on the CPU).
 Tensor grad_support(const Tensor& param, int64_t* nnz = nullptr);
 
+// Writes outside the support. A backward that may write a registered parameter's gradient outside its
+// support (the dense weight-gradient product, autograd's leaf accumulation) calls
+// note_grad_written_outside_support(param). grad_support_stamp(param) is a number that changes at
+// every such call and every registration of param (never repeating), -1 without a support. An
+// optimizer that updates only the support entries (Sgd without momentum, on the CPU) does so while
+// the stamp is the one it saw at its last full pass, which left every other gradient entry 0.
+void note_grad_written_outside_support(const Tensor& param);
+int64_t grad_support_stamp(const Tensor& param);
+
 }  // namespace sdd::optim

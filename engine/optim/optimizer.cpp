@@ -2,7 +2,9 @@
 #include "engine/optim/optimizer.h"
 
 #include <cmath>
+#include <limits>
 
+#include "engine/cpu/cpu_backend.h"
 #include "engine/ops/dispatch.h"
 #include "engine/optim/grad_support.h"
 
@@ -44,7 +46,12 @@ Optimizer::~Optimizer() {
   for (const Tensor& t : fp_.tensors) clear_grad_support(t);
 }
 
+void Optimizer::note_direct_writes() {
+  for (SupportIndex& s : support_index_) s.stamp = -1;
+}
+
 void Optimizer::update_grad_supports() {
+  support_index_.clear();
   if (fp_.tensors.size() != fp_.entries.size()) return;
   const bool on = mask_.defined() && reads_only_kept_gradients();
   if (!on && !supports_registered_) return;
@@ -56,6 +63,20 @@ void Optimizer::update_grad_supports() {
       clear_grad_support(fp_.tensors[i]);
   }
   supports_registered_ = on;
+  if (!on || !mask_.device().is_cpu() || fp_.total > std::numeric_limits<int32_t>::max()) return;
+  const float* m = mask_.data<float>();
+  support_index_.resize(fp_.entries.size());
+  for (size_t i = 0; i < fp_.entries.size(); ++i) {
+    const nn::FlatEntry& e = fp_.entries[i];
+    int64_t kept = 0;
+    for (int64_t j = e.offset; j < e.offset + e.numel; ++j) kept += m[j] != 0.f;
+    if (2 * kept > e.numel) continue;   // mostly kept: the contiguous pass is as fast
+    support_index_[i].indexed = true;
+    std::vector<int32_t>& idx = support_index_[i].kept;
+    idx.reserve(static_cast<size_t>(kept));
+    for (int64_t j = e.offset; j < e.offset + e.numel; ++j)
+      if (m[j] != 0.f) idx.push_back(static_cast<int32_t>(j));
+  }
 }
 
 void Optimizer::load_state_tensors(const nn::NamedTensors& state, int64_t steps) {
@@ -71,6 +92,7 @@ void Optimizer::load_state_tensors(const nn::NamedTensors& state, int64_t steps)
                                        << t.second.numel() << "] here; resume with the same model or delete the checkpoint");
     t.second.copy_(*src);
   }
+  note_direct_writes();
   SDD_USER_CHECK(steps >= 0, "optimizer step count " << steps << " in the checkpoint is negative; the file is corrupt");
   steps_ = steps;
 }
@@ -95,9 +117,31 @@ void Sgd::update(double lr, bool zero_grad) {
   h.zero_grad = zero_grad;
   const Device dev = fp_.params.device();
   // g' = g + wd*w; buf = mu*buf + g'; w -= lr*(nesterov ? g' + mu*buf : buf); pruned w = reset or 0
-  for (const auto& r : fp_.trainable_ranges())
-    SDD_DISPATCH(dev, masked_sgd, fp_.params, fp_.grads, buf_, mask_, reset_, h, r.first, r.second);
+  if (!support_index_.empty() && h.momentum == 0.f) {
+    update_entries(h);
+  } else {
+    for (const auto& r : fp_.trainable_ranges())
+      SDD_DISPATCH(dev, masked_sgd, fp_.params, fp_.grads, buf_, mask_, reset_, h, r.first, r.second);
+  }
   ++steps_;
+}
+
+// Entry by entry (CPU, no momentum, supports registered): the kept entries alone where the stamp
+// shows nothing was written outside them since the entry's last full pass, else a full pass.
+void Sgd::update_entries(const kern::SgdHyper& h) {
+  for (size_t i = 0; i < fp_.entries.size(); ++i) {
+    const nn::FlatEntry& e = fp_.entries[i];
+    if (!fp_.tensors[i].requires_grad() || e.numel == 0) continue;
+    SupportIndex& s = support_index_[i];
+    const int64_t stamp = s.indexed ? grad_support_stamp(fp_.tensors[i]) : -1;
+    if (stamp >= 0 && stamp == s.stamp) {
+      cpu::masked_sgd_on_support(fp_.params, fp_.grads, s.kept.data(), static_cast<int64_t>(s.kept.size()), h);
+      ++support_updates_;
+      continue;
+    }
+    cpu::masked_sgd(fp_.params, fp_.grads, buf_, mask_, reset_, h, e.offset, e.offset + e.numel);
+    s.stamp = stamp;
+  }
 }
 
 nn::NamedTensors Sgd::state_tensors() const {

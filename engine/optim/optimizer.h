@@ -4,7 +4,10 @@
 //
 // Masks (SPEC 7.3): an optional f32 mask arena [total] (1 keep, 0 pruned) and an optional reset arena
 // [total] with the same layout as the parameters. After each step, pruned weights are written 0 (or
-// their reset value), while their optimizer state still takes the gradient.
+// their reset value), while their optimizer state still takes the gradient. SGD without momentum
+// keeps no state: on the CPU, once a full pass has set a sparse mask's pruned entries, it updates the
+// kept entries alone while nothing writes outside them (support_index_ below). Code that writes the
+// gradient or weight arenas other than through a backward calls note_direct_writes() before the step.
 //
 // A new optimizer is created for every training phase. State for checkpoints: the step count and
 // the state arenas (SGD "momentum_buffer"; Adam "exp_avg", "exp_avg_sq"), each f32 [total] laid out
@@ -12,8 +15,10 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/nn/module.h"
+#include "kernels/masked_sgd_ops.h"
 
 namespace sdd::optim {
 
@@ -36,6 +41,11 @@ class Optimizer {
   // (engine/optim/grad_support.h): gradients of pruned weights are then not computed where that pays.
   // The mask's values must not change while it is set: after writing them, call set_mask again.
   void set_mask(const Tensor& mask, const Tensor& reset = Tensor());
+  // The caller wrote the gradient arena directly (extra gradient terms, an all-reduce) or wrote
+  // weights: the next update is a full pass over the arenas (see support_index_).
+  void note_direct_writes();
+  // How many entry updates so far touched only the kept entries (support_index_; tests, diagnostics).
+  int64_t support_updates() const { return support_updates_; }
   const Tensor& mask() const { return mask_; }
   const Tensor& reset() const { return reset_; }
 
@@ -56,6 +66,19 @@ class Optimizer {
   virtual bool reads_only_kept_gradients() const { return false; }
   void update_grad_supports();
   bool supports_registered_ = false;
+  // Support-only updates (Sgd without momentum on the CPU, engine/optim/grad_support.h): per flat entry
+  // whose mask keeps at most half of it, the arena offsets of its kept entries (otherwise empty) and
+  // the gradient-support stamp seen at the entry's last full pass, -1 when there was none since the
+  // mask was set or state / gradients / weights were written from outside. While the stamp holds,
+  // every other entry of the slice has its pruned weight and a zero gradient, so updating the kept
+  // entries alone gives the same arenas as the full masked pass.
+  struct SupportIndex {
+    bool indexed = false;
+    std::vector<int32_t> kept;
+    int64_t stamp = -1;
+  };
+  std::vector<SupportIndex> support_index_;
+  int64_t support_updates_ = 0;
 
   nn::FlatParams fp_;
   Tensor mask_, reset_;
@@ -80,6 +103,7 @@ class Sgd : public Optimizer {
   bool reads_only_kept_gradients() const override { return opt_.momentum == 0.0; }
 
  private:
+  void update_entries(const kern::SgdHyper& h);
   SgdOptions opt_;
   Tensor buf_;
 };

@@ -161,6 +161,7 @@ struct ReplicaState {
 // every replica): gamma.grad += 1e-4 sign(gamma); grad += lambda^2 (theta - theta0) on weights / biases.
 void extra_gradient_terms(ReplicaState& st, double lambda) {
   NoGradGuard ng;
+  if (!st.bn_weights.empty() || st.theta0.defined()) st.optimizer->note_direct_writes();
   for (const Tensor& g : st.bn_weights) {   // gamma.grad += 1e-4 * sign(gamma)
     if (!g.requires_grad() || !g.grad().defined()) continue;
     std::vector<float> sgn = g.to_vector<float>();
@@ -484,6 +485,7 @@ PhaseResult train_phase(TrainTarget& target, const PhaseOptions& opt, RunContext
           loss.backward();
         }
         dist::all_reduce_gradients(reps.comm(r), s.fp.grads, sh.size, B);
+        s.optimizer->note_direct_writes();
         extra_gradient_terms(s, lambda);
         s.optimizer->step(lr);
         if (s.f32_buffers) dist::broadcast_buffers(reps.comm(r), m, 0);
