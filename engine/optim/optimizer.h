@@ -67,7 +67,7 @@ class Optimizer {
   void update_grad_supports();
   bool supports_registered_ = false;
   // Support-only updates (Sgd without momentum on the CPU, engine/optim/grad_support.h): per flat entry
-  // whose mask keeps at most half of it, the arena offsets of its kept entries (otherwise empty) and
+  // whose mask keeps at most a quarter of it, the arena offsets of its kept entries (otherwise empty) and
   // the gradient-support stamp seen at the entry's last full pass, -1 when there was none since the
   // mask was set or state / gradients / weights were written from outside. While the stamp holds,
   // every other entry of the slice has its pruned weight and a zero gradient, so updating the kept
