@@ -5,7 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <sstream>
 #include <string>
 
@@ -194,4 +196,49 @@ TEST_CASE("runners: gradient pruning scores one seeded training batch", "[runner
   for (const auto& [name, t] : m1.entries()) CHECK(same_values(t, m1b.at(name)));
   std::filesystem::remove_all(results);
   std::filesystem::remove_all(results2);
+}
+
+TEST_CASE("runners: bench/quickstart_flops.py counts a finished lottery run's multiply-adds", "[runners]") {
+  if (std::system("python3 -c 'import json' > /dev/null 2>&1") != 0) {
+    std::cout << "SKIPPED: no python3" << std::endl;
+    return;
+  }
+  const std::string results = fresh_dir("flops");
+  const std::string cmd = "lottery" + tiny_flags(results);
+  run_in_process(cmd);
+  const std::string replicate = std::filesystem::path(level_dir(results, cmd, 0)).parent_path().parent_path();
+  const std::string script = std::string(SDD_SOURCE_DIR) + "/bench/quickstart_flops.py";
+  const int64_t epochs = 3, batch = 40, train = 120, test = 77, steps = 3;
+  const std::string out_file = results + "/flops.txt";
+  const std::string call = "python3 " + script + " " + replicate + " --raw --epochs 3 --batch 40 --train 120 --test 77 > " +
+                           out_file;
+  REQUIRE(std::system(call.c_str()) == 0);
+  std::istringstream lines(read_text(out_file));
+  for (int64_t level = 0; level <= 2; ++level) {
+    // The expected count from the saved mask: forward and weight gradient of every layer, input
+    // gradient of every layer but the first (fc_layers.0 comes first, fc last), evaluation of both sets.
+    const pruning::Mask m = pruning::Mask::load(level_dir(results, cmd, level));
+    int64_t first_kept = 0, first_all = 0, kept = 0, all = 0;
+    for (const auto& [name, mk] : m.entries()) {
+      int64_t k = 0;
+      for (int64_t i = 0; i < mk.numel(); ++i) k += mk.data<float>()[i] != 0.0f;
+      kept += k;
+      all += mk.numel();
+      if (name == "fc_layers.0.weight") first_kept = k, first_all = mk.numel();
+    }
+    REQUIRE(first_all > 0);
+    auto flops = [&](int64_t total, int64_t first) {
+      return epochs * (steps * 2 * batch * (2 * total + (total - first)) + 2 * (train + test) * total);
+    };
+    int64_t l = -1, k = -1, a = -1, fk = -1, fd = -1;
+    REQUIRE(static_cast<bool>(lines >> l >> k >> a >> fk >> fd));
+    INFO("level " << level);
+    CHECK(l == level);
+    CHECK(k == kept);
+    CHECK(a == all);
+    CHECK(fk == flops(kept, first_kept));
+    CHECK(fd == flops(all, first_all));
+  }
+  CHECK(std::system(("python3 " + script + " " + results + "/none > /dev/null 2>&1").c_str()) == 2 * 256);
+  std::filesystem::remove_all(results);
 }
