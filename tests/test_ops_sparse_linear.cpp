@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -282,4 +283,68 @@ TEST_CASE("sparse input gradient equals sgemm, follows the weight's values and p
   const cpu::SparseBackward done = cpu::sparse_linear_backward(gy, Tensor::from_vector(wv, {O, I}), Tensor(), Tensor(), Tensor());
   REQUIRE_FALSE(done.gx.defined());
   REQUIRE_FALSE(done.weight);
+}
+
+TEST_CASE("sparse linear forward adds the bias as it writes, bit for bit the same as adding it afterwards", "[ops]") {
+  // Odd O (the transpose's 8 x 8 blocks and its scalar edges), partial 64-row blocks; AVX2 and portable.
+  const bool portable = GENERATE(false, true);
+  cpu::force_portable_sparse_kernels(portable);
+  for (const int64_t N : {int64_t{1}, int64_t{64}, int64_t{70}, int64_t{130}}) {
+    const int64_t I = 45, O = 27;
+    const Tensor x = Tensor::from_vector(random_values(static_cast<size_t>(N * I), 1.0, 41), {N, I});
+    const Tensor w = Tensor::from_vector(random_values(static_cast<size_t>(O * I), 0.2, 42), {O, I});
+    const Tensor b = Tensor::from_vector(random_values(static_cast<size_t>(O), 1.0, 43), {O});
+    Tensor with_bias = Tensor::full({N, O}, NAN), then_bias = Tensor::full({N, O}, NAN);
+    cpu::sparse_linear_forward_always(x, w, with_bias, b);
+    cpu::sparse_linear_forward_always(x, w, then_bias);
+    cpu::add_row_bias(then_bias, b);
+    INFO("N " << N << " portable " << portable);
+    const std::vector<float> got = with_bias.to_vector<float>(), want = then_bias.to_vector<float>();
+    int64_t differ = 0;
+    for (size_t i = 0; i < got.size(); ++i) differ += std::memcmp(&got[i], &want[i], sizeof(float)) != 0;
+    CHECK(differ == 0);
+    // and ops::linear on the same (pruned) weight takes that path with the same values
+    REQUIRE(cpu::sparse_linear_forward(x, w, Tensor::empty({N, O}, DType::f32)));
+    const std::vector<float> op = ops::linear(x, w, b).to_vector<float>();
+    CHECK(std::memcmp(op.data(), want.data(), want.size() * sizeof(float)) == 0);
+  }
+  cpu::force_portable_sparse_kernels(false);
+}
+
+TEST_CASE("sparse weight gradient reuses a registered support's pattern for the same registration only", "[ops]") {
+  // A registered support keeps its values (grad_support.h), so the pattern checked under registration
+  // 7 is reused without reading the support. Broken on purpose: the support changes in place and the
+  // same number is passed again, and the old pattern is used; a new number reads the new support.
+  const int64_t N = 70, I = 40, O = 12;
+  const Tensor gy = Tensor::from_vector(random_values(static_cast<size_t>(N * O), 1.0, 51), {N, O});
+  const Tensor x = Tensor::from_vector(random_values(static_cast<size_t>(N * I), 1.0, 52), {N, I});
+  std::vector<float> first(static_cast<size_t>(O * I), 0.f), second(first);
+  for (size_t i = 0; i < first.size(); ++i) {
+    first[i] = i % 8 == 0 ? 1.f : 0.f;
+    second[i] = i % 8 == 4 ? 1.f : 0.f;
+  }
+  int64_t nnz_first = 0, nnz_second = 0;
+  for (size_t i = 0; i < first.size(); ++i) nnz_first += first[i] != 0.f, nnz_second += second[i] != 0.f;
+  REQUIRE(nnz_first == nnz_second);
+  Tensor support = Tensor::from_vector(first, {O, I});   // one storage, refilled in place below
+  auto grad = [&](int64_t registration) {
+    Tensor acc = Tensor::zeros({O, I});
+    cpu::sparse_linear_backward(gy, Tensor(), x, support, acc, true, nnz_first, registration);
+    return acc.to_vector<float>();
+  };
+  auto entries = [](const std::vector<float>& g) {
+    std::vector<bool> nz(g.size());
+    for (size_t i = 0; i < g.size(); ++i) nz[i] = g[i] != 0.f;
+    return nz;
+  };
+  auto as_bools = [](const std::vector<float>& s) {
+    std::vector<bool> nz(s.size());
+    for (size_t i = 0; i < s.size(); ++i) nz[i] = s[i] != 0.f;
+    return nz;
+  };
+  CHECK(entries(grad(7)) == as_bools(first));
+  support.copy_(Tensor::from_vector(second, {O, I}));
+  CHECK(entries(grad(7)) == as_bools(first));    // the promise broken: the pattern of registration 7
+  CHECK(entries(grad(8)) == as_bools(second));   // a new registration reads the support again
+  CHECK(entries(grad(0)) == as_bools(second));   // no registration: checked on every call
 }

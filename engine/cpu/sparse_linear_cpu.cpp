@@ -131,11 +131,13 @@ BlockFn pick_block_fn() {
   return block_baseline;
 }
 
-void check_args(const Tensor& x, const Tensor& w, const Tensor& out) {
+void check_args(const Tensor& x, const Tensor& w, const Tensor& out, const Tensor& bias) {
   SDD_CHECK(x.dtype() == DType::f32 && w.dtype() == DType::f32 && out.dtype() == DType::f32 && x.dim() == 2 &&
                 w.dim() == 2 && out.dim() == 2 && x.size(1) == w.size(1) && out.size(0) == x.size(0) &&
-                out.size(1) == w.size(0),
-            "sparse_linear_forward: x " << x.str() << ", w " << w.str() << ", out " << out.str());
+                out.size(1) == w.size(0) &&
+                (!bias.defined() || (bias.dtype() == DType::f32 && bias.numel() == w.size(0))),
+            "sparse_linear_forward: x " << x.str() << ", w " << w.str() << ", out " << out.str() << ", bias "
+                                        << (bias.defined() ? bias.str() : std::string("none")));
 }
 
 // Entries != 0 (NaN counts, -0 does not) in p[0..n): every forward and weight gradient of a pruned
@@ -185,6 +187,7 @@ struct Pattern {
   std::vector<int64_t> perm;
   uint64_t last_use = 0;
   uint64_t frozen_gen = 0;   // csr.val is current for the FrozenWeights scope of this generation
+  int64_t registration = 0;  // the gradient support's registration the pattern was checked under (0: none)
 };
 
 struct Workspace {
@@ -230,6 +233,7 @@ void build_pattern(Pattern& p, const float* w, int64_t O, int64_t I, int64_t nnz
   p.I = I;
   p.has_csc = false;
   p.frozen_gen = 0;
+  p.registration = 0;
   Csr& c = p.csr;
   // nnz sizes the arrays; the pattern is whatever w holds (a count from elsewhere cannot overrun it).
   c.row_begin.assign(static_cast<size_t>(O + 1), 0);
@@ -252,12 +256,19 @@ void build_pattern(Pattern& p, const float* w, int64_t O, int64_t I, int64_t nnz
 // The compressed rows of w with its current values.
 // exact: reuse a cached pattern only when it is exactly the nonzero set (gradient supports); otherwise
 // a pattern that covers every nonzero and is at most a quarter larger is reused (weights).
-Pattern& compressed(const float* w, int64_t O, int64_t I, int64_t nnz, bool exact) {
+// registration (exact only, != 0): w is a registered gradient support (unchanged while registered); a
+// pattern checked under the same registration is reused as it is (its values are not read: the
+// weight-gradient kernel uses the positions only).
+Pattern& compressed(const float* w, int64_t O, int64_t I, int64_t nnz, bool exact, int64_t registration = 0) {
   Workspace& ws = workspace();
   ++ws.clock;
   Pattern* hit = nullptr;
   for (Pattern& p : ws.patterns)
     if (p.weight == w && p.O == O && p.I == I) hit = &p;
+  if (hit != nullptr && exact && registration != 0 && hit->registration == registration) {
+    hit->last_use = ws.clock;
+    return *hit;
+  }
   const uint64_t gen = frozen_generation(w);
   if (hit != nullptr && gen != 0 && hit->frozen_gen == gen) {   // values gathered in this frozen scope
     hit->last_use = ws.clock;
@@ -279,6 +290,7 @@ Pattern& compressed(const float* w, int64_t O, int64_t I, int64_t nnz, bool exac
       if (covered == nnz) {
         hit->last_use = ws.clock;
         hit->frozen_gen = gen;
+        hit->registration = exact ? registration : 0;
         return *hit;
       }
     }
@@ -295,6 +307,7 @@ Pattern& compressed(const float* w, int64_t O, int64_t I, int64_t nnz, bool exac
   build_pattern(*hit, w, O, I, nnz);
   hit->last_use = ws.clock;
   hit->frozen_gen = gen;
+  hit->registration = exact ? registration : 0;
   return *hit;
 }
 
@@ -323,22 +336,25 @@ const Csr& by_columns(Pattern& p) {
   return c;
 }
 
-// dst[C][R] = src[R][C], in tiles so that both sides stay in cache.
-void transpose_baseline(const float* src, float* dst, int64_t R, int64_t C) {
+// dst[C][R] = src[R][C] (+ add[r] when add is given: a bias per source row, added as the value moves,
+// the same single rounding as adding it afterwards), in tiles so that both sides stay in cache.
+void transpose_baseline(const float* src, float* dst, int64_t R, int64_t C, const float* add) {
   constexpr int64_t T = 16;
   for (int64_t r0 = 0; r0 < R; r0 += T)
     for (int64_t c0 = 0; c0 < C; c0 += T) {
       const int64_t r1 = std::min(R, r0 + T), c1 = std::min(C, c0 + T);
       for (int64_t r = r0; r < r1; ++r)
-        for (int64_t c = c0; c < c1; ++c) dst[c * R + r] = src[r * C + c];
+        for (int64_t c = c0; c < c1; ++c) dst[c * R + r] = add == nullptr ? src[r * C + c] : src[r * C + c] + add[r];
     }
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 // The same with 8 x 8 blocks transposed in registers (unpack, shuffle, lane permute); edges scalar.
-__attribute__((target("avx2,fma"))) void transpose_avx2(const float* src, float* dst, int64_t R, int64_t C) {
+__attribute__((target("avx2,fma"))) void transpose_avx2(const float* src, float* dst, int64_t R, int64_t C,
+                                                        const float* add) {
   const int64_t R8 = R - R % 8, C8 = C - C % 8;
-  for (int64_t r = 0; r < R8; r += 8)
+  for (int64_t r = 0; r < R8; r += 8) {
+    const __m256 b = add == nullptr ? _mm256_setzero_ps() : _mm256_loadu_ps(add + r);
     for (int64_t c = 0; c < C8; c += 8) {
       const float* s = src + r * C + c;
       const __m256 a0 = _mm256_loadu_ps(s), a1 = _mm256_loadu_ps(s + C), a2 = _mm256_loadu_ps(s + 2 * C),
@@ -351,22 +367,23 @@ __attribute__((target("avx2,fma"))) void transpose_avx2(const float* src, float*
                    u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
                    u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
                    u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-      float* d = dst + c * R + r;
-      _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
-      _mm256_storeu_ps(d + R, _mm256_permute2f128_ps(u1, u5, 0x20));
-      _mm256_storeu_ps(d + 2 * R, _mm256_permute2f128_ps(u2, u6, 0x20));
-      _mm256_storeu_ps(d + 3 * R, _mm256_permute2f128_ps(u3, u7, 0x20));
-      _mm256_storeu_ps(d + 4 * R, _mm256_permute2f128_ps(u0, u4, 0x31));
-      _mm256_storeu_ps(d + 5 * R, _mm256_permute2f128_ps(u1, u5, 0x31));
-      _mm256_storeu_ps(d + 6 * R, _mm256_permute2f128_ps(u2, u6, 0x31));
-      _mm256_storeu_ps(d + 7 * R, _mm256_permute2f128_ps(u3, u7, 0x31));
+      __m256 d[8] = {_mm256_permute2f128_ps(u0, u4, 0x20), _mm256_permute2f128_ps(u1, u5, 0x20),
+                     _mm256_permute2f128_ps(u2, u6, 0x20), _mm256_permute2f128_ps(u3, u7, 0x20),
+                     _mm256_permute2f128_ps(u0, u4, 0x31), _mm256_permute2f128_ps(u1, u5, 0x31),
+                     _mm256_permute2f128_ps(u2, u6, 0x31), _mm256_permute2f128_ps(u3, u7, 0x31)};
+      float* o = dst + c * R + r;
+      if (add != nullptr)
+        for (int i = 0; i < 8; ++i) d[i] = _mm256_add_ps(d[i], b);
+      for (int i = 0; i < 8; ++i) _mm256_storeu_ps(o + i * R, d[i]);
     }
+  }
   for (int64_t r = 0; r < R; ++r)   // edges: the last C % 8 columns, and the last R % 8 rows
-    for (int64_t c = (r < R8 ? C8 : 0); c < C; ++c) dst[c * R + r] = src[r * C + c];
+    for (int64_t c = (r < R8 ? C8 : 0); c < C; ++c)
+      dst[c * R + r] = add == nullptr ? src[r * C + c] : src[r * C + c] + add[r];
 }
 #endif
 
-using TransposeFn = void (*)(const float*, float*, int64_t, int64_t);
+using TransposeFn = void (*)(const float*, float*, int64_t, int64_t, const float*);
 
 TransposeFn pick_transpose_fn() {
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -375,11 +392,11 @@ TransposeFn pick_transpose_fn() {
   return transpose_baseline;
 }
 
-// dst[C][R] = src[R][C]. On the calling thread: a transpose is memory-bound and its result is read
-// next by this thread, so splitting it over the pool moved more data between cores than it saved.
-void transpose(const float* src, float* dst, int64_t R, int64_t C) {
+// dst[C][R] = src[R][C] (+ add[r]). On the calling thread: a transpose is memory-bound and its result
+// is read next by this thread, so splitting it over the pool moved more data between cores than it saved.
+void transpose(const float* src, float* dst, int64_t R, int64_t C, const float* add = nullptr) {
   const TransposeFn fn = pick_transpose_fn();
-  fn(src, dst, R, C);
+  fn(src, dst, R, C, add);
 }
 
 // The blocked transpose of src [R][C] (see the top of the file): rows r0..r0+nb transposed to
@@ -433,21 +450,22 @@ const float* transposed_input(const Tensor& x, bool refresh) {
 // out_b[r][n] = sum over the entries k of compressed row r of val[k] * in_b[col[k]][n], for rows
 // r < rows, every block b of the N batch rows (in: blocked transpose with in_rows rows, out: with
 // `rows` rows). With in_src, each block of in is first made from in_src [N][in_rows]; with out_dst,
-// each block of out is then transposed into out_dst [N][rows]: a block's three steps run on one
+// each block of out is then transposed into out_dst [N][rows] (adding out_add[r] to column r when
+// given: the layer's bias): a block's three steps run on one
 // thread, its data staying in that core's cache. The blocks are independent: spread over the CPU pool
 // when there is enough work (about a million multiply-adds, a transposed float counting as
 // kTransposeWork of them; less is faster on one core).
 constexpr int64_t kTransposeWork = 4;
 
 void compressed_product(const Csr& c, const float* in_src, float* in, int64_t in_rows, float* out, float* out_dst,
-                        int64_t rows, int64_t N, int64_t nnz) {
+                        int64_t rows, int64_t N, int64_t nnz, const float* out_add = nullptr) {
   const BlockFn block = pick_block_fn();
   const int64_t blocks = (N + kBlock - 1) / kBlock;
   auto one_block = [&](int64_t b) {
     const int64_t n0 = b * kBlock, nb = std::min(kBlock, N - n0);
     if (in_src != nullptr) transpose(in_src + n0 * in_rows, in + n0 * in_rows, nb, in_rows);
     block(c.row_begin.data(), c.col.data(), c.val.data(), in + n0 * in_rows, out + n0 * rows, rows, nb);
-    if (out_dst != nullptr) transpose(out + n0 * rows, out_dst + n0 * rows, rows, nb);
+    if (out_dst != nullptr) transpose(out + n0 * rows, out_dst + n0 * rows, rows, nb, out_add);
   };
   const int64_t transposed = N * ((in_src != nullptr ? in_rows : 0) + (out_dst != nullptr ? rows : 0));
   if (nnz * N + kTransposeWork * transposed < (1 << 20)) {
@@ -457,7 +475,7 @@ void compressed_product(const Csr& c, const float* in_src, float* in, int64_t in
   }
 }
 
-void run(const Tensor& x, const Tensor& w, const Tensor& out, int64_t nnz) {
+void run(const Tensor& x, const Tensor& w, const Tensor& out, int64_t nnz, const Tensor& bias) {
   const int64_t N = x.size(0), I = x.size(1), O = w.size(0);
   float* y = out.data<float>();
   if (N == 0 || O == 0) return;
@@ -465,7 +483,8 @@ void run(const Tensor& x, const Tensor& w, const Tensor& out, int64_t nnz) {
   Workspace& ws = workspace();
   bool found = false;
   float* xT = input_slot(x, &found);   // x's blocked transpose, made block by block below
-  compressed_product(c, x.data<float>(), xT, I, at_least(ws.yT, O * N), y, O, N, nnz);
+  compressed_product(c, x.data<float>(), xT, I, at_least(ws.yT, O * N), y, O, N, nnz,
+                     bias.defined() ? bias.data<float>() : nullptr);
 }
 
 int64_t count_nonzero(const Tensor& w) { return count_nonzero(w.data<float>(), w.numel()); }
@@ -596,10 +615,11 @@ void check_grad_args(const Tensor& gy, const Tensor& x, const Tensor& support, c
 }
 
 // acc += gy^T x on the support's entries; gT = gy's blocked transpose.
-void run_weight_grad(const float* gT, const Tensor& x, const Tensor& support, const Tensor& acc, int64_t nnz) {
+void run_weight_grad(const float* gT, const Tensor& x, const Tensor& support, const Tensor& acc, int64_t nnz,
+                     int64_t registration) {
   const int64_t N = x.size(0), I = x.size(1), O = support.numel() / std::max<int64_t>(1, I);
   if (N == 0 || O == 0 || I == 0) return;
-  const Csr& c = compressed(support.data<float>(), O, I, nnz, /*exact=*/true).csr;
+  const Csr& c = compressed(support.data<float>(), O, I, nnz, /*exact=*/true, registration).csr;
   const float* xT = transposed_input(x, /*refresh=*/false);  // blocked, usually the forward's
   const DotRowFn dot_rows = pick_dot_rows_fn();
   float* pa = acc.data<float>();
@@ -630,23 +650,24 @@ void run_input_grad(float* gT, const Tensor& w, const Tensor& gx, int64_t nnz) {
 
 }  // namespace
 
-bool sparse_linear_forward(const Tensor& x, const Tensor& w, const Tensor& out) {
-  check_args(x, w, out);
+bool sparse_linear_forward(const Tensor& x, const Tensor& w, const Tensor& out, const Tensor& bias) {
+  check_args(x, w, out, bias);
   // Counting stops as soon as the limit is passed: a dense layer costs a quarter scan.
   const auto limit = static_cast<int64_t>(kSparseLinearMaxDensity * static_cast<double>(w.numel()));
   const int64_t nnz = weight_nnz_upto(w.data<float>(), w.numel(), limit);
   if (nnz < 0) return false;
-  run(x, w, out, nnz);
+  run(x, w, out, nnz, bias);
   return true;
 }
 
-void sparse_linear_forward_always(const Tensor& x, const Tensor& w, const Tensor& out) {
-  check_args(x, w, out);
-  run(x, w, out, count_nonzero(w));
+void sparse_linear_forward_always(const Tensor& x, const Tensor& w, const Tensor& out, const Tensor& bias) {
+  check_args(x, w, out, bias);
+  run(x, w, out, count_nonzero(w), bias);
 }
 
 SparseBackward sparse_linear_backward(const Tensor& gy, const Tensor& w, const Tensor& x, const Tensor& support,
-                                      const Tensor& acc, bool always, int64_t support_nnz) {
+                                      const Tensor& acc, bool always, int64_t support_nnz,
+                                      int64_t support_registration) {
   SparseBackward done;
   int64_t w_nnz = -1, s_nnz = -1;
   if (w.defined()) {
@@ -671,7 +692,7 @@ SparseBackward sparse_linear_backward(const Tensor& gy, const Tensor& w, const T
   float* gT = at_least(ws.gT, O * N);
   transpose_blocks(gy.data<float>(), gT, N, O);   // blocked [O][nb]
   if (s_nnz >= 0) {
-    run_weight_grad(gT, x, support, acc, s_nnz);
+    run_weight_grad(gT, x, support, acc, s_nnz, support_nnz >= 0 ? support_registration : 0);
     done.weight = true;
   }
   if (w_nnz >= 0) {

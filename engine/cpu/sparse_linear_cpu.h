@@ -20,12 +20,14 @@ namespace sdd::cpu {
 // (bench/results/2026-11-25-cpu-sparse-blocked.md).
 constexpr double kSparseLinearMaxDensity = 0.3;
 
-// out[N,O] = x[N,I] @ w[O,I]^T (no bias) when nnz(w) <= kSparseLinearMaxDensity * O * I; returns false
-// and leaves out untouched otherwise. x, w, out: contiguous f32 CPU tensors.
-bool sparse_linear_forward(const Tensor& x, const Tensor& w, const Tensor& out);
+// out[N,O] = x[N,I] @ w[O,I]^T (+ bias[O] when given, added to each finished sum: the same values as
+// adding it afterwards) when nnz(w) <= kSparseLinearMaxDensity * O * I; returns false and leaves out
+// untouched otherwise. x, w, out, bias: contiguous f32 CPU tensors.
+bool sparse_linear_forward(const Tensor& x, const Tensor& w, const Tensor& out, const Tensor& bias = Tensor());
 
 // Always the sparse kernel, whatever the density (tests and benches).
-void sparse_linear_forward_always(const Tensor& x, const Tensor& w, const Tensor& out);
+void sparse_linear_forward_always(const Tensor& x, const Tensor& w, const Tensor& out,
+                                  const Tensor& bias = Tensor());
 
 // The weight gradient on a support (engine/optim/grad_support.h): acc[o,i] += sum_n gy[n,o] * x[n,i]
 // for the entries where support[o,i] != 0, one dot product of length N each; other entries of acc are
@@ -48,8 +50,12 @@ struct SparseBackward {
   bool weight = false;
 };
 // support_nnz: the support's nonzero count when the caller knows it (optim::grad_support), else -1.
+// support_registration: optim::grad_support's registration number (0: unknown). The support's pattern
+// is cached: with the number of the registration it was checked under, it is reused without reading
+// the support again (a registered support keeps its values).
 SparseBackward sparse_linear_backward(const Tensor& gy, const Tensor& w, const Tensor& x, const Tensor& support,
-                                      const Tensor& acc, bool always = false, int64_t support_nnz = -1);
+                                      const Tensor& acc, bool always = false, int64_t support_nnz = -1,
+                                      int64_t support_registration = 0);
 Tensor sparse_linear_input_grad_always(const Tensor& gy, const Tensor& w);
 
 // A promise that no weight is written while it lives (evaluation passes hold one): the forward then

@@ -73,14 +73,17 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   }
   // [N,I] @ [O,I]^T. A mostly-zero (pruned) weight on the CPU takes the sparse kernel: the same
   // product from the nonzero weights only (engine/cpu/sparse_linear_cpu.h).
+  // The sparse kernel adds the bias as it writes out (the same values as adding it afterwards).
   Tensor out;
+  bool bias_added = false;
   if (x.device().is_cpu()) {
     out = Tensor::empty({x.size(0), w.size(0)}, DType::f32, x.device());
-    if (!cpu::sparse_linear_forward(x, w, out)) SDD_DISPATCH(x.device(), gemm, false, true, 1.f, x, w, 0.f, out);
+    bias_added = cpu::sparse_linear_forward(x, w, out, b);
+    if (!bias_added) SDD_DISPATCH(x.device(), gemm, false, true, 1.f, x, w, 0.f, out);
   } else {
     out = gemm_new(false, true, x, w);
   }
-  if (b.defined() && out.numel() > 0) SDD_DISPATCH(x.device(), add_row_bias, out, b);
+  if (b.defined() && !bias_added && out.numel() > 0) SDD_DISPATCH(x.device(), add_row_bias, out, b);
   if (autograd::needs_graph({x, w, b})) {
     const Tensor xd = autograd::tensor_needs_grad(w) ? x.detach() : Tensor();
     const Tensor wd = autograd::tensor_needs_grad(x) ? w.detach() : Tensor();
@@ -95,10 +98,12 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
                        // come from the nonzero entries (engine/cpu/sparse_linear_cpu.h); the rest dense.
                        cpu::SparseBackward sparse;
                        if (gy.device().is_cpu()) {
-                         int64_t support_nnz = -1;
-                         const Tensor support = acc.defined() ? optim::grad_support(wleaf, &support_nnz) : Tensor();
+                         int64_t support_nnz = -1, registration = 0;
+                         const Tensor support =
+                             acc.defined() ? optim::grad_support(wleaf, &support_nnz, &registration) : Tensor();
                          sparse = cpu::sparse_linear_backward(gy, needs[0] ? wd : Tensor(), xd, support,
-                                                              support.defined() ? acc : Tensor(), false, support_nnz);
+                                                              support.defined() ? acc : Tensor(), false, support_nnz,
+                                                              registration);
                          if (sparse.gx.defined()) g[0] = sparse.gx;
                        }
                        if (needs[0] && !sparse.gx.defined()) g[0] = gemm_new(false, false, gy, wd);  // [N,O] @ [O,I]

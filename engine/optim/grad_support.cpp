@@ -21,6 +21,7 @@ struct Entry {
   Tensor support;
   int64_t nnz = -1;   // support's nonzeros (CPU), counted at registration
   int64_t stamp = 0;  // from Registry::next_stamp: set at registration and at each write outside
+  int64_t registration = 0;   // the stamp handed out at registration (kept when stamp changes)
 };
 
 struct Registry {
@@ -50,7 +51,8 @@ void set_grad_support(const Tensor& param, const Tensor& support) {
   }
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mu);
-  r.supports[impl.get()] = Entry{impl, impl->storage, impl->offset, support, nnz, ++r.next_stamp};
+  const int64_t id = ++r.next_stamp;
+  r.supports[impl.get()] = Entry{impl, impl->storage, impl->offset, support, nnz, id, id};
 }
 
 void clear_grad_support(const Tensor& param) {
@@ -76,13 +78,15 @@ Entry* find_entry(Registry& r, const Tensor& param) {
 }
 }  // namespace
 
-Tensor grad_support(const Tensor& param, int64_t* nnz) {
+Tensor grad_support(const Tensor& param, int64_t* nnz, int64_t* registration) {
   if (nnz != nullptr) *nnz = -1;
+  if (registration != nullptr) *registration = 0;
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mu);
   const Entry* e = find_entry(r, param);
   if (e == nullptr) return Tensor();
   if (nnz != nullptr) *nnz = e->nnz;
+  if (registration != nullptr) *registration = e->registration;
   return e->support;
 }
 

@@ -24,7 +24,9 @@ void set_grad_support(const Tensor& param, const Tensor& support);
 void clear_grad_support(const Tensor& param);
 // The registered support of param, or an undefined tensor (every entry is read). nnz, when given:
 // the support's nonzero count taken at registration (-1 when unknown: no support, or not on the CPU).
-Tensor grad_support(const Tensor& param, int64_t* nnz = nullptr);
+// registration, when given: a number that identifies this registration (never 0, never repeated; 0
+// without a support), so that a cache of the support's pattern stays valid while it is the same.
+Tensor grad_support(const Tensor& param, int64_t* nnz = nullptr, int64_t* registration = nullptr);
 
 // Writes outside the support. A backward that may write a registered parameter's gradient outside its
 // support (the dense weight-gradient product, autograd's leaf accumulation) calls
