@@ -332,19 +332,14 @@ TEST_CASE("sparse weight gradient reuses a registered support's pattern for the 
     cpu::sparse_linear_backward(gy, Tensor(), x, support, acc, true, nnz_first, registration);
     return acc.to_vector<float>();
   };
-  auto entries = [](const std::vector<float>& g) {
-    std::vector<bool> nz(g.size());
-    for (size_t i = 0; i < g.size(); ++i) nz[i] = g[i] != 0.f;
+  auto nonzero = [](const std::vector<float>& v) {   // which entries a gradient wrote / a support holds
+    std::vector<bool> nz(v.size());
+    for (size_t i = 0; i < v.size(); ++i) nz[i] = v[i] != 0.f;
     return nz;
   };
-  auto as_bools = [](const std::vector<float>& s) {
-    std::vector<bool> nz(s.size());
-    for (size_t i = 0; i < s.size(); ++i) nz[i] = s[i] != 0.f;
-    return nz;
-  };
-  CHECK(entries(grad(7)) == as_bools(first));
+  CHECK(nonzero(grad(7)) == nonzero(first));
   support.copy_(Tensor::from_vector(second, {O, I}));
-  CHECK(entries(grad(7)) == as_bools(first));    // the promise broken: the pattern of registration 7
-  CHECK(entries(grad(8)) == as_bools(second));   // a new registration reads the support again
-  CHECK(entries(grad(0)) == as_bools(second));   // no registration: checked on every call
+  CHECK(nonzero(grad(7)) == nonzero(first));    // the promise broken: the pattern of registration 7
+  CHECK(nonzero(grad(8)) == nonzero(second));   // a new registration reads the support again
+  CHECK(nonzero(grad(0)) == nonzero(second));   // no registration: checked on every call
 }
