@@ -194,6 +194,11 @@ TEST_CASE("hparams: YAML configuration with sweeps, errors with line numbers, wr
         std::string::npos);
   CHECK(err("runner: train\nlr: [1\n").find("c.yaml:") != std::string::npos);
   CHECK(err("default_hparams: cifar_vgg_16\n").find("missing 'runner:'") != std::string::npos);
+  // A repeated key, or a key both set and swept, names both lines.
+  CHECK(err("runner: train\ndefault_hparams: cifar_vgg_16\nlr: 0.1\nlr: 0.2\n")
+            .find("c.yaml:4: 'lr' is already given at c.yaml:3") != std::string::npos);
+  CHECK(err("runner: train\ndefault_hparams: cifar_vgg_16\nlr: 0.1\nsweep:\n  lr: [0.1, 0.2]\n")
+            .find("c.yaml:5: 'lr' is already given at c.yaml:3") != std::string::npos);
   CHECK(err("runner: lottery_branch\nbranch: retrain\ndefault_hparams: cifar_vgg_16\nlevels: 0-2\n")
             .find("--retrain_d_dataset_name") != std::string::npos);
 }

@@ -30,6 +30,13 @@ struct ScopedEnv {
   ~ScopedEnv() { setenv(name.c_str(), "1", 1); }   // scripts/test.sh runs every test with 1
 };
 
+// A lottery run small enough for a test, on the fake data; `extra` adds or sets the rest.
+std::string tiny_lottery(const std::string& extra) {
+  return "lottery --dataset_name=fashion_mnist --batch_size=20 --subsample_fraction=0.002 --model_name=mnist_mlp_32"
+         " --model_init=kaiming_normal --batchnorm_init=uniform --optimizer_name=sgd --lr=0.05"
+         " --pruning_strategy=magnitude --quiet --device=cpu --dataset_root=" + fake_data_root() + " " + extra;
+}
+
 int count_lines(const std::string& s) {
   int n = 0;
   for (char c : s) n += c == '\n';
@@ -53,6 +60,62 @@ TEST_CASE("runners: sparsedd exit codes and one-line errors", "[runners]") {
   CHECK(count_lines(err) == 1);
 }
 
+TEST_CASE("runners: impossible training hyperparameters fail with one line before any training", "[runners]") {
+  const std::string base = tiny_lottery("--training_steps=2ep --levels=1");
+  struct Case { const char* flags; const char* says; };
+  const Case cases[] = {
+      {" --lr=-0.1", "learning rate -0.1 is not a number >= 0"},
+      {" --lr=nan", "learning rate nan is not a number >= 0"},
+      {" --weight_decay=-1e-4", "weight_decay -0.0001 is not a number >= 0"},
+      {" --optimizer_name=adam --weight_decay=-1", "weight_decay -1 is not a number >= 0"},
+      {" --rewinding_steps=3ep", "--rewinding_steps=3ep (iteration 18) is after the end of training, --training_steps=2ep (iteration 12)"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.flags);
+    const std::string res = fresh_dir("impossible");
+    std::string out, err;
+    CHECK(run_binary(base + c.flags + " --results_root=" + res, &out, &err) == 2);
+    CHECK(err.rfind("sparsedd: error: ", 0) == 0);
+    INFO(err);
+    CHECK(err.find(c.says) != std::string::npos);
+    CHECK(count_lines(err) == 1);
+    // Nothing was trained: no end-of-training model or checkpoint anywhere under the results.
+    for (const auto& f : std::filesystem::recursive_directory_iterator(res)) {
+      const std::string name = f.path().filename().string();
+      CHECK(name.find("checkpoint") == std::string::npos);
+      CHECK(name.find("_ep2_") == std::string::npos);
+      CHECK(name.find("_ep3_") == std::string::npos);
+    }
+  }
+  // A rewind to the very end is allowed (the original saves the end model and evaluates).
+  const std::string res = fresh_dir("rewind_to_end");
+  CHECK(run_binary(base + " --rewinding_steps=2ep --results_root=" + res) == 0);
+}
+
+TEST_CASE("runners: a finished level whose end model was deleted gets it back from its checkpoint", "[runners]") {
+  const std::string res = fresh_dir("end_model_back");
+  const std::string cmd = tiny_lottery("--training_steps=2ep --levels=1 --results_root=" + res);
+  REQUIRE(run_binary(cmd) == 0);
+  std::string level;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(res))
+    if (f.path().filename() == "level_1") level = f.path().string() + "/main";
+  REQUIRE(!level.empty());
+  const std::string end_model = level + "/model_ep2_it0.safetensors";
+  const auto weights = load_tensors(end_model);
+  const std::string logger = read_text(level + "/logger");
+  REQUIRE(logger.find("test_accuracy,12,") != std::string::npos);
+  // The checkpoint is at the end step; the end model is gone and the logger damaged.
+  std::filesystem::remove(end_model);
+  io::write_file_atomic(level + "/logger", "damaged");
+  std::string out;
+  REQUIRE(run_binary(cmd, &out) == 0);
+  REQUIRE(std::filesystem::exists(end_model));
+  const auto back = load_tensors(end_model);
+  REQUIRE(back.size() == weights.size());
+  for (const auto& [name, t] : weights) CHECK(same_values(back.at(name), t));
+  CHECK(read_text(level + "/logger") == logger);
+}
+
 TEST_CASE("runners: sparsedd -d prints the per-level paths with the golden name", "[runners]") {
   std::string out, err;
   const int rc = run_binary(
@@ -72,12 +135,7 @@ TEST_CASE("runners: sparsedd -d prints the per-level paths with the golden name"
 }
 
 TEST_CASE("runners: a killed lottery run resumes to the uninterrupted result", "[runners]") {
-  const std::string data = fake_data_root();
-  const std::string flags =
-      "lottery --dataset_name=fashion_mnist --batch_size=20 --subsample_fraction=0.002 --model_name=mnist_mlp_32"
-      " --model_init=kaiming_normal --batchnorm_init=uniform --optimizer_name=sgd --lr=0.05 --momentum=0.9"
-      " --training_steps=5ep --data_order_seed=3 --pruning_strategy=magnitude --levels=2 --quiet --device=cpu"
-      " --dataset_root=" + data;
+  const std::string flags = tiny_lottery("--momentum=0.9 --training_steps=5ep --data_order_seed=3 --levels=2");
   const std::string ref = fresh_dir("resume_ref"), killed = fresh_dir("resume_killed");
   REQUIRE(run_binary(flags + " --results_root=" + ref) == 0);
 

@@ -4,6 +4,7 @@
 // mismatched checkpoints are one-line UserErrors and leave the model untouched.
 #include <catch2/catch.hpp>
 
+#include <cctype>
 #include <fstream>
 
 #include "engine/errors.h"
@@ -126,9 +127,36 @@ TEST_CASE("corrupt or mismatched checkpoints are user errors that say to delete 
   // a different optimizer (momentum state missing)
   auto m2 = make_mlp(34);
   expect_user_error(*m2, training_bundle(true, 0.9));
-  // a tampered step
+  // damaged after writing: one flipped bit in the tensor data, or one digit of the logger (both still
+  // parse): the checksum names it
+  auto expect_checksum_error = [&](const std::string& bytes) {
+    io::write_file_atomic(ck, bytes);
+    auto model = make_mlp(37);
+    const auto before = param_values(*model, "fc.weight");
+    try {
+      phase(*model, d.path, training_bundle(), Step(36, 12), ctx);
+      FAIL("no error");
+    } catch (const UserError& e) {
+      CHECK(std::string(e.what()).find("does not match its checksum") != std::string::npos);
+    }
+    CHECK(param_values(*model, "fc.weight") == before);
+  };
+  {
+    std::string flipped = good;
+    flipped[flipped.size() - 40] = static_cast<char>(flipped[flipped.size() - 40] ^ 0x08);
+    expect_checksum_error(flipped);
+    const size_t at = good.find("test_accuracy,12,");
+    REQUIRE(at != std::string::npos);
+    std::string digit = good;
+    const size_t d0 = at + std::string("test_accuracy,12,").size() + 2;
+    REQUIRE(std::isdigit(static_cast<unsigned char>(digit[d0])));
+    digit[d0] = digit[d0] == '1' ? '2' : '1';
+    expect_checksum_error(digit);
+  }
+  // a tampered step (the checksum dropped, as in checkpoints written before it existed)
   {
     auto c = io::load_safetensors(ck);
+    REQUIRE(c.metadata.erase("checksum") == 1);
     c.metadata["ipe"] = "13";
     io::save_safetensors(ck, c.tensors, c.metadata);
     auto m3 = make_mlp(35);
@@ -137,6 +165,15 @@ TEST_CASE("corrupt or mismatched checkpoints are user errors that say to delete 
     c.metadata["rng_offset"] = "x";
     io::save_safetensors(ck, c.tensors, c.metadata);
     expect_user_error(*m3, training_bundle());
+  }
+  // a file without a checksum (written before it existed) still resumes
+  {
+    io::write_file_atomic(ck, good);
+    auto c = io::load_safetensors(ck);
+    REQUIRE(c.metadata.erase("checksum") == 1);
+    io::save_safetensors(ck, c.tensors, c.metadata);
+    auto m5 = make_mlp(38);
+    CHECK(phase(*m5, d.path, training_bundle(), Step(13, 12), ctx).steps.front() == 12);
   }
   // the intact file resumes fine
   io::write_file_atomic(ck, good);

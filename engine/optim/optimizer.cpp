@@ -193,6 +193,7 @@ nn::NamedTensors Adam::state_tensors() const {
 
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name, nn::FlatParams fp, double momentum,
                                           double nesterov_momentum, double weight_decay) {
+  SDD_USER_CHECK(weight_decay >= 0.0, "weight_decay " << weight_decay << " is not a number >= 0; use a value >= 0");
   if (name == "sgd") {
     SgdOptions o;
     o.momentum = momentum != 0.0 ? momentum : nesterov_momentum;

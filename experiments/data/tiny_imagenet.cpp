@@ -19,6 +19,7 @@
 
 #include "engine/errors.h"
 #include "engine/io/atomic_file.h"
+#include "engine/io/checksum.h"
 #include "experiments/md5.h"
 
 namespace fs = std::filesystem;
@@ -120,8 +121,8 @@ std::string list_signature(const std::string& dir, bool train, const std::vector
 
 // The payload checksum: labels and images hashed separately, then combined.
 uint64_t split_hash(const std::vector<int64_t>& labels, const std::vector<uint8_t>& images) {
-  const uint64_t a = payload_hash(reinterpret_cast<const uint8_t*>(labels.data()), labels.size() * sizeof(int64_t));
-  return a * 0x9E3779B97F4A7C15ull + payload_hash(images.data(), images.size());
+  const uint64_t a = io::content_hash(reinterpret_cast<const uint8_t*>(labels.data()), labels.size() * sizeof(int64_t));
+  return a * 0x9E3779B97F4A7C15ull + io::content_hash(images.data(), images.size());
 }
 
 std::string cache_path(const std::string& dir, bool train) {
@@ -340,27 +341,5 @@ Dataset load_tiny_imagenet(bool train, const std::string& dataset_root) {
 
 int64_t jpeg_images_decoded() { return g_decoded.load(); }
 
-uint64_t payload_hash(const uint8_t* data, size_t n) {
-  constexpr size_t kChunk = size_t{1} << 20;
-  const int64_t chunks = static_cast<int64_t>((n + kChunk - 1) / kChunk);
-  std::vector<uint64_t> part(static_cast<size_t>(chunks));
-#pragma omp parallel for schedule(static)
-  for (int64_t k = 0; k < chunks; ++k) {
-    const size_t lo = static_cast<size_t>(k) * kChunk, hi = std::min(n, lo + kChunk);
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(k);
-    size_t i = lo;
-    for (; i + 8 <= hi; i += 8) {
-      uint64_t v;
-      std::memcpy(&v, data + i, 8);
-      h = (h ^ v) * 0xBF58476D1CE4E5B9ull;
-      h ^= h >> 31;
-    }
-    for (; i < hi; ++i) h = (h ^ data[i]) * 0x94D049BB133111EBull;
-    part[static_cast<size_t>(k)] = h ^ (h >> 29);
-  }
-  uint64_t h = 0xCBF29CE484222325ull ^ static_cast<uint64_t>(n);
-  for (uint64_t p : part) h = (h ^ p) * 0x100000001B3ull + (h >> 17);
-  return h;
-}
 
 }  // namespace sdd::exp

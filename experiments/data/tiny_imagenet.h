@@ -47,7 +47,4 @@ Dataset load_tiny_imagenet(bool train, const std::string& dataset_root);
 // Number of JPEG images decoded by this process so far (tests use it to check cache reuse).
 int64_t jpeg_images_decoded();
 
-// 64-bit hash of a byte buffer (word-wise multiply-xorshift over 1 MiB chunks, chunks in parallel).
-uint64_t payload_hash(const uint8_t* data, size_t n);
-
 }  // namespace sdd::exp

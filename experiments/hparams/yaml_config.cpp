@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "engine/errors.h"
@@ -37,9 +38,17 @@ std::vector<Experiment> experiments_from_yaml(const std::string& text, const std
   std::string runner, branch;
   std::vector<Assignment> base;
   std::vector<std::pair<Assignment, std::vector<std::string>>> sweeps;  // key/origin, values
+  // yaml-cpp keeps both entries of a repeated key; which one counts would be a guess, so it is an error
+  // (also a key both set and swept).
+  std::map<std::string, std::string> seen;  // key -> where it was first given
+  auto first_time = [&](const std::string& key, const std::string& origin) {
+    const auto [it, fresh] = seen.emplace(key, origin);
+    SDD_USER_CHECK(fresh, origin << ": '" << key << "' is already given at " << it->second << "; keep one of them");
+  };
   for (const auto& kv : root) {
     const std::string key = kv.first.Scalar();
     const std::string origin = at(name, kv.first);
+    first_time(key, origin);
     if (key == "runner" || key == "branch") {
       SDD_USER_CHECK(kv.second.IsScalar(), origin << ": '" << key << "' must be a name");
       (key == "runner" ? runner : branch) = kv.second.Scalar();
@@ -48,6 +57,7 @@ std::vector<Experiment> experiments_from_yaml(const std::string& text, const std
       for (const auto& s : kv.second) {
         const std::string skey = s.first.Scalar();
         const std::string sorigin = at(name, s.first);
+        first_time(skey, sorigin);
         SDD_USER_CHECK(s.second.IsSequence() && s.second.size() > 0,
                        sorigin << ": sweep entry '" << skey << "' must be a non-empty list, e.g. [0.1, 0.2]");
         std::vector<std::string> values;

@@ -39,6 +39,14 @@ class PruningRun {
     SDD_USER_CHECK(freeze_ == "zero" || freeze_ == "init" || freeze_ == "final" || freeze_ == "permuted",
                    "--freeze_pruned_weights='" << freeze_ << "' is not supported; use zero, init, final or permuted");
     pruning_config(*d_.pruning);  // validates the pruning flags before any training
+    // A start after the end trains nothing, and the original then fails looking for the end model,
+    // after the whole pretraining: say so before any training.
+    const Step start = d_.train_start_step(), end = d_.train_end_step();
+    SDD_USER_CHECK(start.iteration() <= end.iteration(),
+                   "--" << (e.pretrain ? "pretrain_training_steps" : "rewinding_steps") << "="
+                        << d_.pretrain_training->str("training_steps") << " (iteration " << start.iteration()
+                        << ") is after the end of training, --training_steps=" << d_.training.str("training_steps")
+                        << " (iteration " << end.iteration() << "); rewind to a step at or before the end");
   }
 
   void run() {

@@ -2,11 +2,14 @@
 #include "experiments/train/checkpoint.h"
 
 #include <cerrno>
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <set>
 
 #include "engine/errors.h"
 #include "engine/io/atomic_file.h"
+#include "engine/io/checksum.h"
 #include "experiments/train/metric_logger.h"
 
 namespace sdd::exp {
@@ -40,6 +43,33 @@ void restore_rng(Generator& g, const RngState& s) {
 
 std::string checkpoint_path(const std::string& dir) { return dir + "/checkpoint.safetensors"; }
 
+namespace {
+
+// Hash of everything a resume reads: the metadata (but "checksum") and the tensors by name. A file
+// damaged after it was written (a flipped bit, a stray write inside the data) no longer matches it.
+std::string digest(const io::TensorList& tensors, const io::Metadata& md) {
+  uint64_t h = 0x73646463686b7074ull;
+  auto add_text = [&](const std::string& s) { h = io::hash_combine(h, io::content_hash(s.data(), s.size())); };
+  for (const auto& kv : md)
+    if (kv.first != "checksum") {
+      add_text(kv.first);
+      add_text(kv.second);
+    }
+  std::vector<const std::pair<std::string, Tensor>*> sorted;
+  for (const auto& t : tensors) sorted.push_back(&t);
+  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (const auto* t : sorted) {
+    add_text(t->first);
+    const Tensor host = t->second.device().is_cpu() ? t->second : t->second.to(Device::cpu());
+    h = io::hash_combine(h, io::content_hash(host.raw(), host.nbytes()));
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+}  // namespace
+
 void save_checkpoint(const std::string& dir, const nn::Module& model, const optim::Optimizer& opt,
                      const nn::NamedTensors& masks, const CheckpointState& st) {
   io::TensorList tensors;
@@ -59,6 +89,7 @@ void save_checkpoint(const std::string& dir, const nn::Module& model, const opti
   md["aug_seed"] = std::to_string(st.aug_seed);
   md["regain_done"] = st.regain_done ? "1" : "0";
   md["convergence_iteration"] = st.convergence_iteration ? std::to_string(*st.convergence_iteration) : "";
+  md["checksum"] = digest(tensors, md);
   io::save_safetensors(checkpoint_path(dir), tensors, md);
 }
 
@@ -108,6 +139,10 @@ LoadedCheckpoint read_checkpoint(const std::string& dir, const nn::Module& model
   const auto fmt = c.metadata.find("format");
   if (fmt == c.metadata.end() || fmt->second != kCheckpointFormat)
     bad(path, "is not a sparsedd checkpoint of format " + std::string(kCheckpointFormat));
+  // Checkpoints written before the checksum was added have none; they are read as before.
+  const auto sum = c.metadata.find("checksum");
+  if (sum != c.metadata.end() && sum->second != digest(c.tensors, c.metadata))
+    bad(path, "does not match its checksum (it was damaged after it was written)");
   st.ep = meta_int(c.metadata, "ep", path);
   st.it = meta_int(c.metadata, "it", path);
   st.ipe = meta_int(c.metadata, "ipe", path);

@@ -85,7 +85,9 @@ optim::LrSchedule phase_schedule(const Hparams& tr, int64_t ipe) {
   SDD_USER_CHECK(ms.empty() == (gamma == 0.0),
                  "--milestone_steps and --gamma must be set together (got " << (ms.empty() ? "only --gamma" : "only --milestone_steps")
                                                                             << "); set both or neither");
-  return optim::LrSchedule(tr.flt("lr"), ms, gamma, warmup);
+  const double lr = tr.flt("lr");
+  SDD_USER_CHECK(lr >= 0.0, "learning rate " << lr << " is not a number >= 0; give --lr (or the phase's --*_lr) a value >= 0");
+  return optim::LrSchedule(lr, ms, gamma, warmup);
 }
 
 namespace {
@@ -272,7 +274,17 @@ PhaseResult train_phase(TrainTarget& target, const PhaseOptions& opt, RunContext
     aug_seed = order_seed ? static_cast<uint64_t>(*order_seed)
                           : (static_cast<uint64_t>(global_generator().next_u32()) << 32) | global_generator().next_u32();
   }
-  if (E <= cur) return PhaseResult{E, false, false};   // SPEC 6.3 step 6: nothing to do, no callbacks
+  if (E <= cur) {   // SPEC 6.3 step 6: nothing to do, no callbacks
+    // A checkpoint at E is written after E's model and logger, so it is only found without them when
+    // they were deleted or damaged since: the original then ends without its end model (the next level
+    // fails to find it). Put them back from the checkpoint, which holds the same weights and logger.
+    if (agreed[1] != 0 && cur == E && writer) {
+      if (!model_exists(dir, E)) save_model(model, dir, E);
+      logger.save(dir);
+    }
+    reps.process_barrier();
+    return PhaseResult{E, false, false};
+  }
 
   std::vector<const PhaseData*> data_of;
   for (int r = 0; r < L; ++r) {
