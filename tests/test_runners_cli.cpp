@@ -1,7 +1,8 @@
 // tests/test_runners_cli.cpp — the real `sparsedd` binary: exit codes and one-line errors, `-d` with
 // the golden directory name of README 1.1, and THE RESUME TEST: a lottery run killed with SIGKILL in
 // the middle of level 1 and relaunched ends with the same logger files (byte for byte) and the same
-// final weights as an uninterrupted run (the uninterrupted one with one thread, the killed one with two).
+// final weights as an uninterrupted run (the uninterrupted one with one thread, the killed one with two);
+// while it runs, the same command is refused (the run lock), and the kill releases the lock.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -160,11 +161,27 @@ TEST_CASE("runners: a killed lottery run resumes to the uninterrupted result", "
     _exit(127);
   }
   std::string level1;
-  bool killed_mid_level = false;
+  bool killed_mid_level = false, second_refused = false;
+  const std::string holder = "pid " + std::to_string(pid) + " on ";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) break;  // finished before we saw the checkpoint
+    // While it runs (held still with SIGSTOP), the same command is refused with one line and writes nothing.
+    if (!second_refused) {
+      std::string lock_file;
+      for (const auto& e : std::filesystem::recursive_directory_iterator(killed))
+        if (e.path().filename() == ".sparsedd-main.lock") lock_file = e.path().string();
+      if (!lock_file.empty() && read_text(lock_file).rfind(holder, 0) == 0) {
+        kill(pid, SIGSTOP);
+        std::string out, err;
+        CHECK(run_binary(cmd, &out, &err) == 2);
+        CHECK(err.find("sparsedd: error: another sparsedd process (" + holder) == 0);
+        CHECK(count_lines(err) == 1);
+        kill(pid, SIGCONT);
+        second_refused = true;
+      }
+    }
     for (const auto& e : std::filesystem::recursive_directory_iterator(killed)) {
       const std::string p = e.path().string();
       if (p.find("/level_1/main/checkpoint.safetensors") != std::string::npos) level1 = e.path().parent_path().string();
@@ -178,9 +195,10 @@ TEST_CASE("runners: a killed lottery run resumes to the uninterrupted result", "
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   REQUIRE(!level1.empty());
+  CHECK(second_refused);
   if (!killed_mid_level) WARN("level 1 had already finished when the kill landed");
   CHECK_FALSE(io::file_exists(level1 + "/logger"));
-  REQUIRE(run_binary(cmd) == 0);
+  REQUIRE(run_binary(cmd) == 0);   // the kill released the lock
 
   for (int l = 0; l <= 2; ++l) {
     INFO("level " << l);

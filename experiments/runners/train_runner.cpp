@@ -12,6 +12,7 @@
 #include "experiments/runners/device_select.h"
 #include "experiments/train/data_source.h"
 #include "engine/io/atomic_file.h"
+#include "engine/io/run_lock.h"
 #include "experiments/runners/level_models.h"
 #include "experiments/runners/level_table.h"
 #include "experiments/hparams/yaml_config.h"
@@ -76,6 +77,16 @@ RunContext make_run_context(const GlobalOptions& g, std::ostream& warn) {
 }
 
 void run_experiment(const Experiment& e, RunContext& ctx, std::ostream& out) {
+  // One writing process per experiment directory (engine/io/run_lock.h); under mpirun rank 0 writes for
+  // all ranks. A branch locks its own name, so different branches of a trunk may run side by side.
+  std::unique_ptr<io::RunLock> lock;
+  if (ctx.writes_files()) {
+    const std::string rep = replicate_path(e.global.results_root, e.desc, e.global.replicate);
+    make_dirs(rep);
+    const std::string name = e.is_branch() ? e.branch_dir_name() : std::string("main");
+    lock = std::make_unique<io::RunLock>(rep + "/.sparsedd-" + name + ".lock",
+                                         e.is_branch() ? rep + " (" + name + ")" : rep);
+  }
   if (e.is_branch()) run_branch(e, ctx, out);  // experiments/branches/branch.h
   else if (e.desc.runner == "train") run_train(e, ctx, out);
   else run_pruning(e, ctx, out);
