@@ -139,6 +139,29 @@ TEST_CASE("atomic write abandoned without commit removes its temporary file", "[
   CHECK(dir.entries().empty());
 }
 
+TEST_CASE("temporaries left by a killed writer are recognised and removed, nothing else", "[io]") {
+  TempDir dir;
+  const std::string target = dir.path + "/checkpoint.safetensors";
+  std::string temp;
+  {
+    sdd::io::AtomicFile f(target);   // a real temporary name
+    temp = f.temp_path();
+  }
+  const std::string leaf = temp.substr(dir.path.size() + 1);
+  CHECK(sdd::io::is_temporary_name(leaf));
+  // What a SIGKILL before commit leaves: the temporary; beside it files that must stay.
+  const std::vector<std::string> keep = {"checkpoint.safetensors", "logger", "a.tmp.1.2", "a.tmp.1.2.x",
+                                         "a.tmp.1..2", ".tmp.1.2.3", "a.tmp.1.2.3.4"};
+  for (const std::string& name : keep) CHECK_FALSE(sdd::io::is_temporary_name(name));
+  for (const std::string& name : keep) std::ofstream(dir.path + "/" + name) << "x";
+  std::ofstream(temp) << "partial";
+  std::ofstream(dir.path + "/model_ep1_it0.safetensors.tmp.77.0.123") << "partial";
+  CHECK(sdd::io::remove_stale_temporaries(dir.path) == 2);
+  CHECK_FALSE(sdd::io::file_exists(temp));
+  for (const std::string& name : keep) CHECK(sdd::io::file_exists(dir.path + "/" + name));
+  CHECK(sdd::io::remove_stale_temporaries(dir.path + "/missing") == 0);
+}
+
 TEST_CASE("atomic write onto a directory fails cleanly and names the path", "[io]") {
   TempDir dir;
   const std::string target = dir.path + "/occupied";

@@ -198,7 +198,11 @@ TEST_CASE("runners: a killed lottery run resumes to the uninterrupted result", "
   CHECK(second_refused);
   if (!killed_mid_level) WARN("level 1 had already finished when the kill landed");
   CHECK_FALSE(io::file_exists(level1 + "/logger"));
+  // A kill inside a write leaves its temporary file; the relaunch (holding the lock) removes it.
+  const std::string stale = level1 + "/checkpoint.safetensors.tmp.99999.0.1";
+  io::write_file_atomic(stale, "partial");
   REQUIRE(run_binary(cmd) == 0);   // the kill released the lock
+  CHECK_FALSE(io::file_exists(stale));
 
   for (int l = 0; l <= 2; ++l) {
     INFO("level " << l);

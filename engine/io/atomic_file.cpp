@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <utility>
 
 #include "engine/errors.h"
@@ -69,6 +70,36 @@ bool file_exists(const std::string& path) {
 bool directory_exists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool is_temporary_name(const std::string& name) {
+  // "<target>.tmp.<pid>.<counter>.<clock>" (temp_candidate)
+  const size_t at = name.rfind(".tmp.");
+  if (at == std::string::npos || at == 0) return false;
+  int fields = 0;
+  size_t digits = 0;
+  for (size_t i = at + 5; i < name.size(); ++i) {
+    if (name[i] == '.') {
+      if (digits == 0) return false;
+      ++fields;
+      digits = 0;
+    } else if (name[i] >= '0' && name[i] <= '9') {
+      ++digits;
+    } else {
+      return false;
+    }
+  }
+  return digits > 0 && fields == 2;
+}
+
+size_t remove_stale_temporaries(const std::string& dir) {
+  size_t removed = 0;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec) || !is_temporary_name(it->path().filename().string())) continue;
+    if (std::filesystem::remove(it->path(), ec)) ++removed;
+  }
+  return removed;
 }
 
 // ------------------------------------------------------------------------------------ AtomicFile

@@ -59,6 +59,13 @@ std::string read_file(const std::string& path);
 bool file_exists(const std::string& path);       // a regular file (or a link to one) exists
 bool directory_exists(const std::string& path);
 
+// True for the names of AtomicFile temporaries ("<target>.tmp.<pid>.<counter>.<clock>").
+bool is_temporary_name(const std::string& name);
+// Removes the AtomicFile temporaries directly in `dir` (left behind when a writer was killed before
+// commit; call it only while no other process writes there, e.g. under a RunLock) and returns how
+// many. A missing directory removes nothing.
+size_t remove_stale_temporaries(const std::string& dir);
+
 // The directory part of a path ("a/b/c.txt" -> "a/b", "c.txt" -> ".").
 std::string parent_directory(const std::string& path);
 

@@ -1,5 +1,6 @@
 // experiments/runners/train_runner.cpp — the `train` runner (SPEC 8.4): one dense training of a fresh
 // model from step 0 to training_steps into <root>/train_<md5>/replicate_R/main.
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -86,6 +87,15 @@ void run_experiment(const Experiment& e, RunContext& ctx, std::ostream& out) {
     const std::string name = e.is_branch() ? e.branch_dir_name() : std::string("main");
     lock = std::make_unique<io::RunLock>(rep + "/.sparsedd-" + name + ".lock",
                                          e.is_branch() ? rep + " (" + name + ")" : rep);
+    // Holding the lock, no other process writes this experiment's directories: temporaries there
+    // were left by a killed run.
+    size_t stale = io::remove_stale_temporaries(rep + "/" + name);   // the train runner's main
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(rep, ec), end; !ec && it != end; it.increment(ec))
+      if (it->path().filename().string().rfind("level_", 0) == 0)
+        stale += io::remove_stale_temporaries(it->path().string() + "/" + name);
+    if (stale > 0 && ctx.verbose)
+      out << "removed " << stale << " unfinished temporary file(s) left by an interrupted run\n";
   }
   if (e.is_branch()) run_branch(e, ctx, out);  // experiments/branches/branch.h
   else if (e.desc.runner == "train") run_train(e, ctx, out);
