@@ -91,6 +91,13 @@ TEST_CASE("runners: impossible training hyperparameters fail with one line befor
   // A rewind to the very end is allowed (the original saves the end model and evaluates).
   const std::string res = fresh_dir("rewind_to_end");
   CHECK(run_binary(base + " --rewinding_steps=2ep --results_root=" + res) == 0);
+  // A learning rate that makes level 0 diverge: pruning it is refused, naming the cause.
+  const std::string diverged = fresh_dir("diverged");
+  std::string out, err;
+  CHECK(run_binary(base + " --lr=1e9 --results_root=" + diverged, &out, &err) == 2);
+  CHECK(err.find("level 0's trained weights hold") != std::string::npos);
+  CHECK(err.find("its training diverged") != std::string::npos);
+  CHECK(count_lines(err) == 1);
 }
 
 TEST_CASE("runners: a finished level whose end model was deleted gets it back from its checkpoint", "[runners]") {

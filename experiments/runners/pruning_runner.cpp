@@ -12,6 +12,7 @@
 // Freeze references (SPEC 7.4): init -> lottery/scratch: the unmasked start weights; finetune/rewindLR:
 // level-0 start weights. final/permuted -> lottery/scratch: L-1 final; finetune/rewindLR: the start weights.
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <vector>
 
@@ -119,6 +120,19 @@ class PruningRun {
     save_model(*m, ldir, start_step());
   }
 
+  // A diverged level (NaN or inf weights, e.g. from too large a learning rate) gives no pruning
+  // order: magnitude pruning would drop every NaN weight, and the next level would fail with a
+  // misleading count. Say what happened instead.
+  void refuse_diverged(const models::Model& m, int64_t level) const {
+    for (const auto& [name, t] : m.named_parameters()) {
+      int64_t bad = 0;
+      for (float v : t.to_vector<float>()) bad += std::isfinite(v) ? 0 : 1;
+      SDD_USER_CHECK(bad == 0, "level " << level << "'s trained weights hold " << bad << " NaN or infinite values in '"
+                                        << name << "': its training diverged (see train_loss in " << dir(level)
+                                        << "/logger); lower --lr");
+    }
+  }
+
   // Where level L's mask comes from: the previous level's model at its end step.
   void prune_level(int64_t level) {
     const std::string ldir = dir(level);
@@ -130,6 +144,7 @@ class PruningRun {
       return;
     }
     models::ModelPtr src = load_level_model(d_.model, outputs_, dir(level - 1), end_step(level - 1));
+    refuse_diverged(*src, level - 1);
     src->to(ctx_.device);  // on a GPU run, magnitude and gradient pruning stay on the GPU (no host sort)
     const pruning::Mask prev = pruning::Mask::load(dir(level - 1));
     const pruning::Mask next = prune_step(*src, prev, *d_.pruning, d_.dataset, ctx_.dataset_root);
