@@ -1,6 +1,7 @@
 // tests/test_hparams_flags.cpp — the original flag grammar, help/welcome texts, level lists, YAML.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -194,6 +195,16 @@ TEST_CASE("hparams: YAML configuration with sweeps, errors with line numbers, wr
         std::string::npos);
   CHECK(err("runner: train\nlr: [1\n").find("c.yaml:") != std::string::npos);
   CHECK(err("default_hparams: cifar_vgg_16\n").find("missing 'runner:'") != std::string::npos);
+  // "~/" in a path value means $HOME (YAML does not expand it).
+  {
+    const auto home =
+        experiments_from_yaml("runner: train\ndefault_hparams: cifar_vgg_16\nresults_root: ~/r\ndataset_root: ~/d\n", "h.yaml");
+    REQUIRE(home.size() == 1);
+    const char* h = std::getenv("HOME");
+    const std::string base = h && *h ? h : ".";
+    CHECK(home[0].global.results_root == base + "/r");
+    CHECK(home[0].global.dataset_root == base + "/d");
+  }
   // A repeated key, or a key both set and swept, names both lines.
   CHECK(err("runner: train\ndefault_hparams: cifar_vgg_16\nlr: 0.1\nlr: 0.2\n")
             .find("c.yaml:4: 'lr' is already given at c.yaml:3") != std::string::npos);

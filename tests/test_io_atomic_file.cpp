@@ -211,6 +211,21 @@ TEST_CASE("read_file reports unreadable files", "[io]") {
   CHECK_THAT(msg, Catch::Matchers::Contains(p));
 }
 
+TEST_CASE("expand_home replaces a leading ~ with $HOME and leaves other paths", "[io]") {
+  const char* saved = std::getenv("HOME");
+  const std::string keep = saved ? saved : "";
+  ::setenv("HOME", "/home/researcher", 1);
+  CHECK(sdd::io::expand_home("~") == "/home/researcher");
+  CHECK(sdd::io::expand_home("~/sparsedd_results") == "/home/researcher/sparsedd_results");
+  CHECK(sdd::io::expand_home("/data/~/x") == "/data/~/x");
+  CHECK(sdd::io::expand_home("~user/x") == "~user/x");
+  CHECK(sdd::io::expand_home("results") == "results");
+  CHECK(sdd::io::expand_home("") == "");
+  ::unsetenv("HOME");
+  CHECK(sdd::io::expand_home("~/r") == "./r");
+  if (saved) ::setenv("HOME", keep.c_str(), 1);
+}
+
 TEST_CASE("parent_directory splits paths", "[io]") {
   CHECK(sdd::io::parent_directory("a/b/c.txt") == "a/b");
   CHECK(sdd::io::parent_directory("c.txt") == ".");

@@ -66,6 +66,11 @@ bool is_temporary_name(const std::string& name);
 // many. A missing directory removes nothing.
 size_t remove_stale_temporaries(const std::string& dir);
 
+// A leading "~" or "~/" replaced by $HOME (or "." without one), as a shell would: YAML values,
+// quoted flags and environment variables reach us unexpanded, and a directory literally named "~"
+// in the working directory is never what was meant. Other paths are returned as they are.
+std::string expand_home(const std::string& path);
+
 // The directory part of a path ("a/b/c.txt" -> "a/b", "c.txt" -> ".").
 std::string parent_directory(const std::string& path);
 

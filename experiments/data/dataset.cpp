@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "engine/errors.h"
+#include "engine/io/atomic_file.h"
 #include "experiments/data/readers.h"
 #include "experiments/data/tiny_imagenet.h"
 
@@ -51,10 +52,9 @@ int64_t dataset_num_classes(const std::string& name) {
 }
 
 std::string resolve_dataset_root(const std::string& given) {
-  if (!given.empty()) return given;
-  if (const char* env = std::getenv("SPARSEDD_DATA"); env != nullptr && *env != '\0') return env;
-  const char* home = std::getenv("HOME");
-  return std::string(home != nullptr && *home != '\0' ? home : ".") + "/sparsedd_data";
+  if (!given.empty()) return io::expand_home(given);
+  if (const char* env = std::getenv("SPARSEDD_DATA"); env != nullptr && *env != '\0') return io::expand_home(env);
+  return io::expand_home("~/sparsedd_data");
 }
 
 namespace {

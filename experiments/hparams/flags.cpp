@@ -9,6 +9,7 @@
 #include <set>
 
 #include "engine/errors.h"
+#include "engine/io/atomic_file.h"
 #include "experiments/hparams/bundles.h"
 #include "experiments/hparams/flag_table.h"
 #include "models/presets.h"
@@ -194,8 +195,7 @@ void check_steps(const Hparams& h, const std::string& prefix) {
 
 std::string env_or(const char* var, const std::string& fallback_leaf) {
   if (const char* v = std::getenv(var); v && *v) return v;
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/" + fallback_leaf;
+  return io::expand_home("~/" + fallback_leaf);
 }
 
 Experiment assemble(const Context& c, const Namespace& ns) {
@@ -214,8 +214,8 @@ Experiment assemble(const Context& c, const Namespace& ns) {
   g.default_hparams = opt_s("default_hparams");
   g.quiet = ns.at("quiet").b;
   g.evaluate_only_at_end = ns.at("evaluate_only_at_end").b;
-  g.dataset_root = opt_s("dataset_root").value_or(env_or("SPARSEDD_DATA", "sparsedd_data"));
-  g.results_root = opt_s("results_root").value_or(env_or("SPARSEDD_RESULTS", "sparsedd_results"));
+  g.dataset_root = io::expand_home(opt_s("dataset_root").value_or(env_or("SPARSEDD_DATA", "sparsedd_data")));
+  g.results_root = io::expand_home(opt_s("results_root").value_or(env_or("SPARSEDD_RESULTS", "sparsedd_results")));
   g.device = opt_s("device");
   g.precision = ns.at("precision").s;
   SDD_USER_CHECK(g.precision == "fp32" || g.precision == "tf32" || g.precision == "bf16",

@@ -64,15 +64,15 @@ int report_command(const std::vector<std::string>& args) {
       std::cout << report_usage();
       return 0;
     } else if (auto v = value("--out")) {
-      out_dir = *v;
+      out_dir = io::expand_home(*v);
     } else if (auto v = value("--results_root")) {
-      results_root = *v;
+      results_root = io::expand_home(*v);
     } else if (a == "--no_plot") {
       plot = false;
     } else if (a.size() > 1 && a[0] == '-') {
       SDD_USER_FAIL("report: unknown flag " << a << "; see `sparsedd report --help`");
     } else {
-      inputs.push_back(a);
+      inputs.push_back(io::expand_home(a));
     }
   }
   SDD_USER_CHECK(!inputs.empty(), "report: no experiment directory given; usage: sparsedd report "
