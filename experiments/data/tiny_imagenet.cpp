@@ -341,5 +341,4 @@ Dataset load_tiny_imagenet(bool train, const std::string& dataset_root) {
 
 int64_t jpeg_images_decoded() { return g_decoded.load(); }
 
-
 }  // namespace sdd::exp

@@ -1,8 +1,8 @@
 // experiments/train/checkpoint.cpp — writing and validating phase checkpoints.
 #include "experiments/train/checkpoint.h"
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <set>
